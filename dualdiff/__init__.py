@@ -1,0 +1,28 @@
+"""dualdiff: forward-mode automatic differentiation with dual numbers that shows its work.
+
+>>> import dualdiff as dd
+>>> dd.derivative(dd.sin, 0.0)
+1.0
+
+Importing dualdiff imports numpy only; sympy and matplotlib are imported when a
+symbolic or plotting feature is first used.
+"""
+from .dual import Dual
+from .jet import Jet
+from .functions import (  # noqa: F401  (generated from the rule table)
+    abs, acos, asin, atan, cos, cosh, cot, csc, e, elu, erf, exp, expm1, gelu, leaky_relu, log,
+    log1p, logsumexp, pi, pow, relu, sec, selu, sigmoid, sin, sinh, softmax, softplus, sqrt, swish,
+    tan, tanh,
+)
+from .operators import derivative, gradient, hessian, jacobian, jvp, nth_derivative, taylor, value_and_derivative
+from .rules import RULES
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dual", "Jet", "RULES",
+    "derivative", "value_and_derivative", "gradient", "jacobian", "jvp", "hessian", "taylor", "nth_derivative",
+    "abs", "acos", "asin", "atan", "cos", "cosh", "cot", "csc", "e", "elu", "erf", "exp", "expm1", "gelu",
+    "leaky_relu", "log", "log1p", "logsumexp", "pi", "pow", "relu", "sec", "selu", "sigmoid", "sin", "sinh",
+    "softmax", "softplus", "sqrt", "swish", "tan", "tanh",
+]

@@ -1,0 +1,250 @@
+"""Jet: truncated Taylor arithmetic of any order.
+
+A Jet of order n holds the Taylor coefficients ``[f, f', f''/2!, …, f⁽ⁿ⁾/n!]`` of a
+function at a point.  Arithmetic works on coefficients:
+
+* sum:        (a + b)_k = a_k + b_k
+* product:    (a·b)_k = Σ_{j=0..k} a_j b_{k-j}                  (Cauchy product)
+* quotient:   y = a/b  =>  y_k = (a_k - Σ_{j=1..k} b_j y_{k-j}) / b_0
+* power:      y = u^p  =>  y_k = 1/(k u_0) Σ_{j=1..k} (p·j - (k-j)) u_j y_{k-j}  (u_0 ≠ 0)
+* any rule:   y = f(u), y' = f'(u)·u'  =>  y_k = (1/k) Σ_{j=1..k} j·u_j·(f'(u))_{k-j}
+
+The last line lets every entry of the rule table drive Jets with no extra code:
+f'(u) is computed by the rule as a Jet one order lower (see :func:`jet_apply`).
+
+>>> import dualdiff as dd
+>>> dd.exp(dd.Jet([0.0, 1.0, 0.0, 0.0])).coeffs
+[1.0, 1.0, 0.5, 0.16666666666666666]
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .rules import fn
+
+
+class Jet:
+    """Truncated Taylor polynomial ``Σ coeffs[k]·t^k`` (coefficients, not derivatives)."""
+
+    __slots__ = ("coeffs",)
+    __array_priority__ = 1000
+
+    def __init__(self, coeffs: Sequence[Any]):
+        coeffs = list(coeffs)
+        if not coeffs:
+            raise ValueError("Jet needs at least one coefficient")
+        self.coeffs = coeffs
+
+    @classmethod
+    def variable(cls, x: Any, order: int) -> "Jet":
+        """The jet of the identity at x: [x, 1, 0, …, 0]."""
+        return cls([x, 1.0] + [0.0] * (order - 1)) if order >= 1 else cls([x])
+
+    @property
+    def order(self) -> int:
+        return len(self.coeffs) - 1
+
+    def derivatives(self) -> list:
+        """[f, f', f'', …]: coefficients times k!."""
+        out, fact = [], 1
+        for k, c in enumerate(self.coeffs):
+            if k:
+                fact *= k
+            out.append(c * fact)
+        return out
+
+    def __repr__(self) -> str:
+        return f"Jet({self.coeffs!r})"
+
+    def _refuse(self, *_):
+        raise TypeError("a Jet cannot be converted to a plain number: its Taylor coefficients would be "
+                        "lost. Use dualdiff.sin (or numpy.sin) instead of math.sin, or read .coeffs[0]")
+
+    __float__ = __int__ = __complex__ = __index__ = _refuse
+
+    # ------------------------------------------------------------------ helpers
+    def _lift(self, o) -> list:
+        """Coefficients of o as a jet of this order (a constant has zeros after c0)."""
+        if type(o) is Jet:
+            if len(o.coeffs) != len(self.coeffs):
+                raise ValueError(f"cannot combine Jets of order {self.order} and {o.order}")
+            return o.coeffs
+        return [o] + [0.0] * self.order
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, o):
+        if _foreign(o):
+            return NotImplemented
+        if type(o) is Jet:
+            return Jet([a + b for a, b in zip(self.coeffs, self._lift(o))])
+        return Jet([self.coeffs[0] + o] + self.coeffs[1:])
+
+    def __radd__(self, o):
+        return self.__add__(o)
+
+    def __sub__(self, o):
+        if _foreign(o):
+            return NotImplemented
+        if type(o) is Jet:
+            return Jet([a - b for a, b in zip(self.coeffs, self._lift(o))])
+        return Jet([self.coeffs[0] - o] + self.coeffs[1:])
+
+    def __rsub__(self, o):
+        return Jet([o - self.coeffs[0]] + [-c for c in self.coeffs[1:]])
+
+    def __neg__(self):
+        return Jet([-c for c in self.coeffs])
+
+    def __pos__(self):
+        return self
+
+    def __mul__(self, o):
+        if _foreign(o):
+            return NotImplemented
+        if type(o) is not Jet:
+            return Jet([c * o for c in self.coeffs])
+        a, b = self.coeffs, self._lift(o)
+        return Jet([_dot(a, b, k) for k in range(len(a))])
+
+    def __rmul__(self, o):
+        return Jet([o * c for c in self.coeffs])
+
+    def __truediv__(self, o):
+        if _foreign(o):
+            return NotImplemented
+        if type(o) is not Jet:
+            return Jet([c / o for c in self.coeffs])
+        a, b = self.coeffs, self._lift(o)
+        if _is_zero(b[0]):
+            raise ZeroDivisionError(f"division by zero: Jet denominator has value {b[0]!r}")
+        y: list = []
+        for k in range(len(a)):
+            s = a[k]
+            for j in range(1, k + 1):
+                s = s - b[j] * y[k - j]
+            y.append(s / b[0])
+        return Jet(y)
+
+    def __rtruediv__(self, o):
+        return Jet(self._lift(o)).__truediv__(self)
+
+    def __pow__(self, p):
+        if _foreign(p):
+            return NotImplemented
+        if type(p) is Jet:  # u^v = exp(v·log u)
+            return fn.exp(p * fn.log(self))
+        u = self.coeffs
+        if isinstance(p, (int, np.integer)) and p >= 0:
+            return _int_power(self, int(p))
+        if _is_zero(u[0]):
+            if all(_is_zero(c) for c in u):
+                return Jet([fn.power_scalar(u[0], p)] + [0.0] * self.order)
+            raise ValueError(f"pow: the Taylor series of u**{p!r} does not exist where u = 0")
+        y = [fn.power_scalar(u[0], p)]
+        for k in range(1, len(u)):
+            s = 0.0
+            for j in range(1, k + 1):
+                s = s + (p * j - (k - j)) * u[j] * y[k - j]
+            y.append(s / (k * u[0]))
+        return Jet(y)
+
+    def __rpow__(self, a):  # a^u = exp(u·ln a)
+        return fn.exp(self * fn.log(a))
+
+    def __abs__(self):
+        return fn.abs(self)
+
+    # ------------------------------------------------------------------ comparisons: values only
+    def __lt__(self, o):
+        return self.coeffs[0] < fn.primal(o)
+
+    def __le__(self, o):
+        return self.coeffs[0] <= fn.primal(o)
+
+    def __gt__(self, o):
+        return self.coeffs[0] > fn.primal(o)
+
+    def __ge__(self, o):
+        return self.coeffs[0] >= fn.primal(o)
+
+    def __eq__(self, o):
+        return self.coeffs[0] == fn.primal(o)
+
+    def __ne__(self, o):
+        return self.coeffs[0] != fn.primal(o)
+
+    __hash__ = None
+
+    def sum(self) -> "Jet":
+        return Jet([np.sum(c) for c in self.coeffs])
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from .functions import numpy_ufunc
+
+        return numpy_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from .functions import numpy_function
+
+        return numpy_function(func, args, kwargs)
+
+
+def _foreign(o) -> bool:
+    # Jets do not mix with Duals: Taylor mode here is for one variable at a time.
+    return type(o).__name__ == "Dual"
+
+
+def _is_zero(c) -> bool:
+    try:
+        return bool(np.all(c == 0))
+    except (TypeError, ValueError):
+        return False
+
+
+def _dot(a, b, k):
+    s = a[0] * b[k]
+    for j in range(1, k + 1):
+        s = s + a[j] * b[k - j]
+    return s
+
+
+def _int_power(u: Jet, p: int) -> Jet:
+    """u**p by repeated squaring: exact at u_0 = 0, where the general recurrence divides by u_0."""
+    result = Jet([1.0] + [0.0] * u.order)
+    base = u
+    while p:
+        if p & 1:
+            result = result * base
+        p >>= 1
+        if p:
+            base = base * base
+    return result
+
+
+def jet_apply(rule, f, u: Jet, params: tuple) -> Jet:
+    """f(u) for a Jet u, from the rule's first derivative alone (see module docstring)."""
+    c = u.coeffs
+    n = len(c) - 1
+    if n == 0:
+        return Jet([f(c[0], *params)])
+    lower = Jet(c[:-1])
+    dfun = rule.jet_deriv or rule.deriv
+    uses_y = rule.uses_y or rule.jet_deriv is not None
+    if uses_y:
+        ylow = f(lower, *params)  # y up to order n-1: also the first n coefficients of y
+        fp = dfun(lower, ylow, *params)
+        y = list(ylow.coeffs)
+        ks = (n,)
+    else:
+        fp = dfun(lower, None, *params)
+        y = [f(c[0], *params)]
+        ks = range(1, n + 1)
+    fpc = fp.coeffs if type(fp) is Jet else [fp] + [0.0] * (n - 1)
+    for k in ks:
+        s = c[1] * fpc[k - 1]
+        for j in range(2, k + 1):
+            s = s + j * c[j] * fpc[k - j]
+        y.append(s / k)
+    return Jet(y)

@@ -1,0 +1,177 @@
+"""Stable primal kernels for Python floats and numpy arrays, and the backend dispatch.
+
+A *backend* is the kind of number a primal value is: ``"float"`` (Python and numpy
+scalars, computed with :mod:`math` so that domain errors raise like ``math`` does),
+``"numpy"`` (arrays: numpy semantics, nan/inf with numpy's warnings), ``"mpmath"``
+(arbitrary precision) or ``"sympy"`` (exact).  Nothing here knows about derivatives.
+
+The activations are written so that no intermediate overflows:
+
+* sigmoid(x) = 1/(1+e^-x) for x >= 0 and e^x/(1+e^x) for x < 0,
+* softplus(x) = max(x, 0) + log1p(e^-|x|),
+* logsumexp(x) = m + log(sum(e^(x-m))) with m = max(x).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# Backend classification (cached per type: the hot path is one dict lookup)
+# ---------------------------------------------------------------------------
+_BACKEND: dict[type, str] = {float: "float", int: "float", bool: "float", np.ndarray: "numpy"}
+
+
+def backend_of(x: Any) -> str:
+    """Name the backend of a primal value: float, numpy, mpmath, sympy or other."""
+    t = type(x)
+    b = _BACKEND.get(t)
+    if b is None:
+        mod = t.__module__ or ""
+        if issubclass(t, (np.floating, np.integer, np.bool_)):
+            b = "float"
+        elif issubclass(t, np.ndarray):
+            b = "numpy"
+        elif mod.startswith("mpmath"):
+            b = "mpmath"
+        elif mod.startswith("sympy"):
+            b = "sympy"
+        elif isinstance(x, (list, tuple)):
+            b = "sequence"
+        else:
+            b = "other"
+        _BACKEND[t] = b
+    return b
+
+
+def mpmath_module():
+    import mpmath  # only reached when an mpmath value is already in play
+
+    return mpmath
+
+
+def sympy_module():
+    import sympy  # lazy: importing sympy costs ~0.5 s
+
+    return sympy
+
+
+# ---------------------------------------------------------------------------
+# Domain-checked scalar kernels: math's errors, re-raised with name and value
+# ---------------------------------------------------------------------------
+def checked(name: str, fn: Callable[..., float], need: str) -> Callable[..., float]:
+    """Wrap a math function so a domain error names the function and the value.
+
+    math.log(-1.0) says only "math domain error"; a user debugging a trace needs
+    to know which function and which value.
+    """
+
+    def kernel(x, *params):
+        try:
+            return fn(x, *params)
+        except (ValueError, OverflowError) as exc:
+            kind = type(exc)
+            if kind is ValueError:
+                raise ValueError(f"{name}: math domain error at x = {x!r} ({name} needs {need})") from None
+            raise OverflowError(f"{name}: result too large at x = {x!r}") from None
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"{name}: division by zero at x = {x!r} ({name} needs {need})") from None
+
+    kernel.__name__ = name
+    return kernel
+
+
+def _cot(x: float) -> float:
+    return math.cos(x) / math.sin(x)
+
+
+def _sec(x: float) -> float:
+    return 1.0 / math.cos(x)
+
+
+def _csc(x: float) -> float:
+    return 1.0 / math.sin(x)
+
+
+# --- sigmoid and friends, scalar -------------------------------------------
+def sigmoid_float(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def softplus_float(x: float) -> float:
+    return (x if x > 0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def relu_float(x: float) -> float:
+    return x if x > 0 else 0.0 * x  # 0*x keeps the sign of zero out: relu(-0.0) = -0.0*0
+
+
+def leaky_relu_float(x: float, alpha: float = 0.01) -> float:
+    return x if x > 0 else alpha * x
+
+
+def elu_float(x: float, alpha: float = 1.0) -> float:
+    return x if x > 0 else alpha * math.expm1(x)
+
+
+SELU_LAMBDA = 1.0507009873554805
+SELU_ALPHA = 1.6732632423543772
+
+
+def selu_float(x: float) -> float:
+    return SELU_LAMBDA * x if x > 0 else SELU_LAMBDA * SELU_ALPHA * math.expm1(x)
+
+
+# --- numpy ------------------------------------------------------------------
+def sigmoid_np(x):
+    x = np.asarray(x, dtype=float)
+    z = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def softplus_np(x):
+    x = np.asarray(x, dtype=float)
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def relu_np(x):
+    return np.where(x > 0, x, 0.0)
+
+
+def leaky_relu_np(x, alpha=0.01):
+    return np.where(x > 0, x, alpha * x)
+
+
+def elu_np(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def selu_np(x):
+    return np.where(x > 0, SELU_LAMBDA * x, SELU_LAMBDA * SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
+
+
+_erf_ufunc = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf_np(x):
+    # numpy has no erf and scipy is not a dependency: math.erf element by element.
+    return np.asarray(_erf_ufunc(np.asarray(x, dtype=float)), dtype=float)
+
+
+def softmax_np(x):
+    x = np.asarray(x, dtype=float)
+    z = np.exp(x - np.max(x))
+    return z / np.sum(z)
+
+
+def logsumexp_np(x):
+    x = np.asarray(x, dtype=float)
+    m = np.max(x)
+    if not np.isfinite(m):
+        return m
+    return m + np.log(np.sum(np.exp(x - m)))

@@ -1,0 +1,190 @@
+"""Differentiation operators: derivative, gradient, jacobian, jvp, hessian, taylor.
+
+Each call seeds its input with a fresh tag (see :mod:`dualdiff.dual`), so operators
+nest without perturbation confusion:
+
+>>> import dualdiff as dd
+>>> dd.derivative(lambda x: x * dd.derivative(lambda y: x + y, 1.0), 1.0)
+1.0
+>>> dd.gradient(lambda w: w[0] ** 3 * w[1] + 3 * w[0], [2.0, 3.0])
+array([39.,  8.])
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from .dual import Dual, full_deriv, new_tag
+from .jet import Jet
+from .numerics import backend_of
+
+
+# ---------------------------------------------------------------------------
+# seeding and reading back
+# ---------------------------------------------------------------------------
+def _as_point(x: Any) -> Any:
+    """Lists become float arrays; Duals (an outer derivative) and exact values pass through."""
+    if isinstance(x, (list, tuple)):
+        arr = np.asarray(x)
+        return arr.astype(float) if arr.dtype.kind in "biu" else arr
+    if isinstance(x, np.ndarray) and x.dtype.kind in "biu":
+        return x.astype(float)
+    return x
+
+
+def _one_like(x: Any) -> Any:
+    kind = backend_of(x)
+    if kind == "numpy":
+        return np.ones(np.shape(x))
+    if kind == "sympy":
+        import sympy
+
+        return sympy.Integer(1)
+    return 1.0
+
+
+def _zero_deriv(y: Any, ndir: int) -> Any:
+    shape = np.shape(_primal(y))
+    if ndir:
+        return np.zeros(shape + (ndir,))
+    return np.zeros(shape) if shape else 0.0
+
+
+def _primal(y: Any) -> Any:
+    while type(y) is Dual:
+        y = y.value
+    return y
+
+
+def _split(y: Any, tag: int, ndir: int = 0) -> tuple[Any, Any]:
+    """(value, derivative) of f's result for one tag, keeping tuples and lists."""
+    if isinstance(y, (tuple, list)):
+        parts = [_split(item, tag, ndir) for item in y]
+        return type(y)(p[0] for p in parts), type(y)(p[1] for p in parts)
+    if type(y) is Dual and y.tag == tag:
+        d = full_deriv(y)
+        if isinstance(d, np.ndarray) and not d.flags.writeable:
+            d = d.copy()
+        return y.value, d
+    # f's result does not depend on this input (it may still be an outer Dual).
+    return y, _zero_deriv(y, ndir)
+
+
+# ---------------------------------------------------------------------------
+# first order
+# ---------------------------------------------------------------------------
+def value_and_derivative(f: Callable[[Any], Any], x: Any) -> tuple[Any, Any]:
+    """(f(x), f'(x)) in one forward pass. Arrays are differentiated elementwise.
+
+    >>> value_and_derivative(lambda x: x ** 2, 3.0)
+    (9.0, 6.0)
+    """
+    x = _as_point(x)
+    tag = new_tag()
+    return _split(f(Dual(x, _one_like(x), tag, 0)), tag)
+
+
+def derivative(f: Callable[[Any], Any], x: Any) -> Any:
+    """f'(x). ``f`` may return a scalar, an array or a tuple; the result has its structure.
+
+    >>> import dualdiff as dd
+    >>> derivative(dd.sin, 0.0)
+    1.0
+    """
+    return value_and_derivative(f, x)[1]
+
+
+def _seed_all(w: Any) -> tuple[Dual, int, tuple]:
+    """w with one direction per entry (identity tangents): the whole gradient in one pass."""
+    w = _as_point(w)
+    shape = np.shape(_primal(w) if type(w) is Dual else w)
+    n = int(np.prod(shape)) if shape else 1
+    tag = new_tag()
+    return Dual(w, np.eye(n).reshape(shape + (n,)), tag, n), tag, shape
+
+
+def gradient(f: Callable[[Any], Any], w: Any) -> np.ndarray:
+    """∇f(w) for scalar f of a vector w, in one multi-direction forward pass.
+
+    >>> gradient(lambda w: w[0] * w[1], [2.0, 5.0])
+    array([5., 2.])
+    """
+    seed, tag, shape = _seed_all(w)
+    y = f(seed)
+    if np.ndim(_primal(y)) != 0:
+        raise ValueError(f"gradient: f must return a scalar, got shape {np.shape(_primal(y))}; use jacobian")
+    _, d = _split(y, tag, seed.ndir)
+    return d if np.shape(d) == shape else np.reshape(d, shape)
+
+
+def jacobian(f: Callable[[Any], Any], w: Any) -> np.ndarray:
+    """The Jacobian J[i, j] = ∂f_i/∂w_j as a 2-D array, in one forward pass.
+
+    >>> jacobian(lambda w: [w[0] * w[1], w[0] + w[1]], [2.0, 5.0])
+    array([[5., 2.],
+           [1., 1.]])
+    """
+    seed, tag, shape = _seed_all(w)
+    y = f(seed)
+    if isinstance(y, (list, tuple)):
+        rows = [_split(item, tag, seed.ndir)[1] for item in y]
+        return np.array([np.reshape(r, (-1,)) if isinstance(r, np.ndarray) else r for r in rows],
+                        dtype=object if any(type(r) is Dual for r in rows) else float)
+    _, d = _split(y, tag, seed.ndir)
+    if type(d) is Dual:  # inside hessian: an outer Dual holding the rows
+        return d
+    return np.reshape(d, (-1, seed.ndir))
+
+
+def jvp(f: Callable[[Any], Any], w: Any, v: Any) -> tuple[Any, Any]:
+    """(f(w), J·v): one forward pass along the direction v.
+
+    >>> jvp(lambda w: w[0] * w[1], [2.0, 5.0], [1.0, 0.0])
+    (10.0, 5.0)
+    """
+    w = _as_point(w)
+    v = _as_point(v)
+    tag = new_tag()
+    return _split(f(Dual(w, v, tag, 0)), tag)
+
+
+def hessian(f: Callable[[Any], Any], w: Any) -> np.ndarray:
+    """The Hessian of scalar f at w: forward over forward, each level with its own tag.
+
+    >>> hessian(lambda w: w[0] ** 2 * w[1], [1.0, 2.0])
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    return jacobian(lambda u: gradient(f, u), w)
+
+
+# ---------------------------------------------------------------------------
+# higher order with Jets
+# ---------------------------------------------------------------------------
+def taylor(f: Callable[[Any], Any], x: Any, order: int) -> list:
+    """Taylor coefficients [f(x), f'(x), f''(x)/2!, …] up to ``order``, in one Jet pass.
+
+    >>> import dualdiff as dd
+    >>> taylor(dd.exp, 0.0, 3)
+    [1.0, 1.0, 0.5, 0.16666666666666666]
+    """
+    if not isinstance(order, (int, np.integer)) or order < 0:
+        raise ValueError(f"taylor: order must be a non-negative integer, got {order!r}")
+    x = _as_point(x)
+    one = _one_like(x)
+    y = f(Jet([x, one] + [0 * one] * (order - 1)) if order >= 1 else Jet([x]))
+    if type(y) is Jet:
+        return list(y.coeffs)
+    return [y] + [0.0] * order
+
+
+def nth_derivative(f: Callable[[Any], Any], x: Any, n: int) -> Any:
+    """The n-th derivative f⁽ⁿ⁾(x), from one Jet of order n.
+
+    >>> import dualdiff as dd
+    >>> nth_derivative(dd.sin, 0.0, 3)
+    -1.0
+    """
+    return taylor(f, x, n)[n] * math.factorial(n)
