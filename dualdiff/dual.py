@@ -321,6 +321,9 @@ def _pow_dual(x: Dual, p: Dual) -> Dual:
 
 def full_deriv(d: Dual):
     """d.deriv broadcast to value.shape (+ (ndir,)), undoing lazy broadcasting."""
+    der = d.deriv
+    if type(der) is float and not d.ndir and type(d.value) is float:
+        return der  # the scalar case, without np.shape's ~1 µs per call
     shape = np.shape(d.value)
     if d.ndir:
         shape = shape + (d.ndir,)

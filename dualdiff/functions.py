@@ -165,7 +165,31 @@ def _make(rule: Rule) -> Callable[..., Any]:
             return kn(np.asarray(x, dtype=float), *params)
         return kf(x, *params)
 
-    return core
+    if rule.params:
+        return core
+
+    # The same for a rule without parameters, with plain calls instead of ``*params``:
+    # CPython inlines a call to a fixed-arity function but not a ``*args`` one, which
+    # makes sin(Dual) about a third cheaper.  Anything but a float or a Dual of a float
+    # goes to the generic ``core`` above.
+    def core1(x):
+        t = type(x)
+        if t is float:
+            return kf(x)
+        if t is Dual:
+            v = x.value
+            if type(v) is float:
+                y = kf(v)
+                try:
+                    fp = deriv(v, y)
+                except ZeroDivisionError:
+                    raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {v!r}") from None
+                if x.ndir and type(fp) is _ndarray:
+                    fp = fp[..., None]
+                return Dual(y, fp * x.deriv, x.tag, x.ndir)
+        return core(x)
+
+    return core1
 
 
 def _sympy_domain_check(kf, x, params):
