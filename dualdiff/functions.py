@@ -129,6 +129,8 @@ def _make(rule: Rule) -> Callable[..., Any]:
         def core(x, *params):
             if type(x) in (list, tuple):
                 x = np.asarray(x, dtype=float)
+            elif hasattr(type(x), "__dualdiff_apply__"):  # a recorder: one step, not its formula
+                return x.__dualdiff_apply__(name, params)
             return define(x, *params)
 
         return core
@@ -163,6 +165,8 @@ def _make(rule: Rule) -> Callable[..., Any]:
             return ksp(x, *params)
         if kind == "sequence":
             return kn(np.asarray(x, dtype=float), *params)
+        if hasattr(type(x), "__dualdiff_apply__"):  # dualdiff.trace's recorder
+            return x.__dualdiff_apply__(name, params)
         return kf(x, *params)
 
     if rule.params:
@@ -290,7 +294,7 @@ _UNARY = _unary_table()
 
 
 def _ours(x) -> bool:
-    return type(x) is Dual or type(x) is Jet
+    return type(x) is Dual or type(x) is Jet or hasattr(type(x), "__dualdiff_apply__")
 
 
 def numpy_ufunc(ufunc, method, inputs, kwargs):

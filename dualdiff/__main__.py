@@ -1,0 +1,4 @@
+"""``python -m dualdiff`` is the ``dualdiff`` command."""
+from .cli import entry
+
+entry()

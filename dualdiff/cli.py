@@ -1,0 +1,198 @@
+"""The ``dualdiff`` command line: a thin front end; the library never imports it.
+
+Every failure caused by input prints one line ``dualdiff: error: …`` on stderr and
+exits with 2; no traceback reaches the user.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the command line: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints usage + message; we print one line
+        where = self.prog.split()[-1] if " " in self.prog else ""
+        raise UsageError(f"{where}: {message}" if where else message)
+
+
+def _at_pairs(items: Sequence[str] | None) -> dict[str, str]:
+    """``--at x=1 --at y=2`` or ``--at x=1,y=2`` → {"x": "1", "y": "2"} (values parsed later)."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            name, sep, value = part.partition("=")
+            if not sep or not name.strip() or not value.strip():
+                raise UsageError(f"--at expects NAME=VALUE, got {part!r}")
+            out[name.strip()] = value.strip()
+    return out
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise UsageError(f"--at {name}={text}: {text!r} is not a number") from None
+    return v
+
+
+# ---------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------
+def cmd_table(args: argparse.Namespace) -> int:
+    from .trace import load_program, trace_program
+
+    program = load_program(args.program)
+    at: dict[str, Any] = {k: (v if args.exact else _number(k, v)) for k, v in _at_pairs(args.at).items()}
+    tr = trace_program(program, at=at, wrt=args.wrt, expand=args.expand, adjoints=args.adjoints,
+                       exact=args.exact)
+    report = None
+    if args.check:
+        report = tr.check_symbolic()
+    if args.format == "json":
+        print(tr.to_json())
+    else:
+        print(tr.table(args.format, digits=args.digits, check=report, exact_forms=args.exact))
+    if report is not None and not report.ok:
+        for line in report.failures():
+            print(f"dualdiff: symbolic check failed: {line}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diffexpr import diff_expression
+
+    print(diff_expression(args.expr, _at_pairs(args.at), order=args.order, fmt=args.format,
+                          digits=args.digits))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .grading import run_check
+
+    return run_check(args)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .plot import run_plot
+
+    return run_plot(args)
+
+
+# ---------------------------------------------------------------------------
+# parser
+# ---------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    from .render import table_formats
+
+    fmt_help = "table format: any tabulate format (github, plain, simple, grid, latex, latex_booktabs, html, …), csv or json"
+    p = _Parser(prog="dualdiff", formatter_class=argparse.RawDescriptionHelpFormatter,
+                description="Forward-mode automatic differentiation that shows its work.",
+                epilog="examples:\n  dualdiff table traces/sincos_worksheet.dd\n"
+                       "  dualdiff diff 'sin(x)**2' --at x=1 --order 3\n"
+                       "  dualdiff check traces/sincos_worksheet.dd hand.md --format gradescope")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    t = sub.add_parser("table", help="print the evaluation trace of a program as a table",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Evaluate a .dd program and print every step with its value and derivatives.",
+                       epilog="examples:\n  dualdiff table traces/sincos_worksheet.dd\n"
+                              "  dualdiff table traces/sincos_worksheet.dd --at x=2 --format latex --digits 6\n"
+                              "  dualdiff table traces/backprop.dd --adjoints --check")
+    t.add_argument("program", help="a .dd program file")
+    t.add_argument("--at", action="append", metavar="NAME=VALUE", help="set an input (repeat, or x=1,y=2)")
+    t.add_argument("--wrt", metavar="NAMES", help="inputs to differentiate with respect to, comma-separated (default: all)")
+    t.add_argument("--format", default="github", metavar="FMT", help=fmt_help)
+    t.add_argument("--digits", type=int, default=8, help="significant digits (default 8)")
+    t.add_argument("--expand", action="store_true", help="one row per elementary operation (Wengert list)")
+    t.add_argument("--adjoints", action="store_true", help="add the reverse-mode column ∂output/∂step")
+    t.add_argument("--check", action="store_true", help="cross-check every derivative with sympy (exit 1 on disagreement)")
+    t.add_argument("--exact", action="store_true", help="compute with exact sympy numbers (inputs as fractions)")
+    t.set_defaults(run=cmd_table)
+
+    d = sub.add_parser("diff", help="value and derivatives of one expression",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Differentiate one expression at a point.",
+                       epilog="examples:\n  dualdiff diff 'sin(x) * exp(x)' --at x=1\n"
+                              "  dualdiff diff 'sigmoid(x)' --at x=0 --order 5\n"
+                              "  dualdiff diff 'x**3 * y + 3*x' --at x=2,y=3")
+    d.add_argument("expr", help="an expression in the program language, e.g. 'sin(x)**2'")
+    d.add_argument("--at", action="append", metavar="NAME=VALUE", help="the point (every name the expression uses)")
+    d.add_argument("--order", type=int, default=1, help="highest derivative order (one variable; default 1)")
+    d.add_argument("--format", default="simple", metavar="FMT", help=fmt_help)
+    d.add_argument("--digits", type=int, default=12, help="significant digits (default 12)")
+    d.set_defaults(run=cmd_diff)
+
+    c = sub.add_parser("check", help="check a hand-written table against the true trace",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Verify a hand table (Markdown, CSV or JSON) cell by cell. "
+                                   "Exit 0 when every cell is correct or carried, 1 when any is wrong or missing, "
+                                   "2 for unusable input.",
+                       epilog="examples:\n  dualdiff check traces/sincos_worksheet.dd hand.md\n"
+                              "  dualdiff check prog.dd 'submissions/*.md' --format gradescope --carried-credit 0.5")
+    c.add_argument("program", help="the .dd program the table is about")
+    c.add_argument("hand", nargs="+", help="hand table file(s), a folder or a glob")
+    c.add_argument("--at", action="append", metavar="NAME=VALUE", help="set an input")
+    c.add_argument("--wrt", metavar="NAMES", help="derivative columns, comma-separated (default: all inputs)")
+    c.add_argument("--tol", default="digits", help="digits (default) or rtol=…,atol=…")
+    c.add_argument("--no-carry-forward", action="store_true", help="do not excuse errors carried from an earlier wrong cell")
+    c.add_argument("--carried-credit", type=float, default=1.0, metavar="W",
+                   help="share of a cell's points a carried cell earns, 0..1 (default 1)")
+    c.add_argument("--format", default="text", choices=["text", "json", "gradescope"], help="report format")
+    c.set_defaults(run=cmd_check)
+
+    pl = sub.add_parser("plot", help="plot f and f' on one figure (needs the plot extra)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description="Plot an expression of x and its derivative.",
+                        epilog="examples:\n  dualdiff plot 'sigmoid(x)' --range -6 6 --out sigmoid.png\n"
+                               "  dualdiff plot 'relu(x)' --range -2 2 --at 1 --out relu.svg")
+    pl.add_argument("expr", help="an expression of x")
+    pl.add_argument("--range", nargs=2, type=float, required=True, metavar=("A", "B"), help="the x range")
+    pl.add_argument("--at", type=float, default=None, metavar="X0", help="draw the tangent line at X0")
+    pl.add_argument("--out", default="plot.png", help="output file (.png or .svg; default plot.png)")
+    pl.add_argument("--points", type=int, default=801, help="number of grid points (default 801)")
+    pl.set_defaults(run=cmd_plot)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except UsageError as exc:
+        print(f"dualdiff: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help exits 0 through argparse
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("dualdiff: error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except (ValueError, ArithmeticError, OSError, TypeError, KeyError, LookupError, RecursionError,
+            MemoryError, UnicodeError) as exc:
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"dualdiff: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except ImportError as exc:
+        print(f"dualdiff: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

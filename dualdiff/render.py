@@ -1,0 +1,263 @@
+"""Render traces (and reports) as tables: every tabulate format, plus csv and json.
+
+Numbers are formatted here, not by tabulate: ``digits`` significant digits with
+trailing zeros kept (they say how precise a number is, which is what a hand-table
+check reads), integral values as integers, ``-0`` as ``0``.  The strings go to
+tabulate with number parsing off, so no digit is re-read or stripped.
+
+Names and formulas are shown the way each format reads best: ``u1`` in Markdown and
+CSV, ``u₁`` in terminal formats, ``$u_{1}$`` and ``$\\sin\\left(u_{1} + v_{1}\\right)$``
+in LaTeX.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from functools import partial
+from typing import Any, Sequence
+
+EXTRA_FORMATS = ("csv", "json")
+
+
+def table_formats() -> list[str]:
+    """Every format ``Trace.table`` accepts: tabulate's, then csv and json."""
+    import tabulate
+
+    return sorted(tabulate.tabulate_formats) + list(EXTRA_FORMATS)
+
+
+# ---------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------
+def format_number(v: Any, digits: int = 8) -> str:
+    """``digits`` significant digits, trailing zeros kept; integers exact; -0 as 0.
+
+    >>> format_number(0.32009128314057805), format_number(-0.06918566945763523)
+    ('0.32009128', '-0.069185669')
+    >>> format_number(39.0), format_number(-0.0), format_number(float("nan"))
+    ('39', '0', 'nan')
+    """
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    kind = type(v).__module__.split(".")[0]
+    if kind == "sympy":
+        if getattr(v, "is_Integer", False):
+            return str(v)
+        try:
+            v = float(v.evalf(digits + 5))
+        except (TypeError, ValueError):
+            return str(v)
+    elif kind == "mpmath":
+        import mpmath
+
+        s = mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-4, max_fixed=digits)
+        return "0" if _is_zero_text(s) else s
+    try:
+        f = float(v)
+    except (TypeError, ValueError, OverflowError):
+        return str(v)
+    if math.isnan(f):
+        return "nan"
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    if f.is_integer() and abs(f) < 1e15:
+        return str(int(f))
+    s = f"{f:#.{digits}g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        s = f"{mant}e{int(exp)}"
+    return s[1:] if s.startswith("-") and _is_zero_text(s) else s
+
+
+def _is_zero_text(s: str) -> bool:
+    return not re.search(r"[1-9]", s.split("e")[0])
+
+
+# ---------------------------------------------------------------------------
+# Names and expressions per format
+# ---------------------------------------------------------------------------
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_LATEX_FORMATS = {"latex", "latex_booktabs", "latex_longtable", "latex_raw"}
+_PLAIN_FORMATS = {"github", "pipe", "csv", "tsv", "json", "html", "unsafehtml", "jira", "textile",
+                  "mediawiki", "moinmoin", "youtrack", "asciidoc", "orgtbl", "rst", "presto"}
+
+
+def _family(fmt: str) -> str:
+    if fmt in _LATEX_FORMATS:
+        return "latex"
+    if fmt in _PLAIN_FORMATS:
+        return "plain"
+    return "unicode"
+
+
+def show_name(name: str, family: str) -> str:
+    if family == "latex":
+        from .program import name_to_latex
+
+        return f"${name_to_latex(name)}$"
+    if family == "unicode":
+        m = re.fullmatch(r"([A-Za-z]+?)_?([0-9]+)", name)
+        if m:
+            return m.group(1) + m.group(2).translate(_SUB)
+    return name
+
+
+def show_expr(step: Any, family: str) -> str:
+    if step.is_input:
+        return "input"
+    if family == "latex" and step.node is not None:
+        from .program import expr_to_latex
+
+        return f"${expr_to_latex(step.node)}$"
+    return step.expr
+
+
+def deriv_header(w: str, family: str) -> str:
+    if family == "latex":
+        from .program import name_to_latex
+
+        return f"$\\partial/\\partial {name_to_latex(w)}$"
+    return f"d/d{w}"
+
+
+# ---------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------
+def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bool | None = None,
+                  check: Any = None, exact_forms: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Headers and text rows of a trace table (shared by every format)."""
+    family = _family(fmt)
+    if adjoints is None:
+        adjoints = trace.has_adjoints
+    elif adjoints and not trace.has_adjoints:
+        trace.compute_adjoints()
+    out = trace.output.name
+    headers = ["step", "expression", "value"] + [deriv_header(w, family) for w in trace.wrt]
+    if exact_forms and trace.exact:
+        headers.insert(3, "exact")
+    if adjoints:
+        headers.append(f"∂{out}/∂step" if family != "latex" else f"$\\partial {out}/\\partial$ step")
+    if check is not None:
+        headers.append("check")
+    notes = any(s.kinks or s.nonfinite for s in trace.rows)
+    if notes:
+        headers.append("note")
+    rows = []
+    for s in trace.rows:
+        row = [show_name(s.name, family), show_expr(s, family), format_number(s.value, digits)]
+        if exact_forms and trace.exact:
+            row.append(str(s.value))
+        row += [format_number(s.derivs.get(w), digits) for w in trace.wrt]
+        if adjoints:
+            row.append(format_number(s.adjoint, digits))
+        if check is not None:
+            row.append("" if s.is_input else check.verdict_for(s.name))
+        if notes:
+            row.append(_note(s))
+        rows.append(row)
+    return headers, rows
+
+
+def _note(step: Any) -> str:
+    parts = []
+    if step.kinks:
+        from .rules import RULES
+
+        for k in step.kinks:
+            fname = k.split(" ")[0]
+            conv = RULES[fname].kink_note if fname in RULES else ""
+            parts.append(f"kink: {k}" + (f" ({conv})" if conv else ""))
+    if step.nonfinite:
+        parts.append("first nan/inf")
+    return "; ".join(parts)
+
+
+def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], fmt: str) -> str:
+    """Text cells to a table: tabulate for its formats (numbers not re-parsed), csv by hand."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(headers)
+        w.writerows(rows)
+        return buf.getvalue().rstrip("\n")
+    import tabulate
+
+    if fmt not in tabulate.tabulate_formats:
+        raise ValueError(f"unknown table format {fmt!r}; choose one of: {', '.join(table_formats())}")
+    tablefmt: Any = fmt
+    if fmt in ("latex", "latex_booktabs", "latex_longtable"):
+        tablefmt = _raw_latex(fmt)  # our cells already hold LaTeX: do not escape $ \ _ { }
+    return tabulate.tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _raw_latex(fmt: str) -> Any:
+    import tabulate
+
+    base = tabulate._table_formats.get(fmt)
+    row = getattr(tabulate, "_latex_row", None)
+    if base is None or row is None:  # tabulate changed its internals: its raw format still works
+        return "latex_raw"
+    raw = partial(row, escrules={})
+    return base._replace(headerrow=raw, datarow=raw)
+
+
+def render_trace(trace: Any, fmt: str = "github", digits: int = 8, **options: Any) -> str:
+    if not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"digits must be an integer from 1 to 17, got {digits!r}")
+    if fmt == "json":
+        return trace_to_json(trace)
+    headers, rows = trace_columns(trace, fmt, digits, **options)
+    return render_table(headers, rows, fmt)
+
+
+# ---------------------------------------------------------------------------
+# JSON
+# ---------------------------------------------------------------------------
+def json_number(v: Any) -> Any:
+    """Full-precision JSON: floats as floats, nan/inf as strings, exact values as floats."""
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return v
+    kind = type(v).__module__.split(".")[0]
+    if kind == "sympy" and getattr(v, "is_Integer", False):
+        return int(v)
+    try:
+        f = float(v)
+    except (TypeError, ValueError, OverflowError):
+        return str(v)
+    if math.isnan(f):
+        return "nan"
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    return f
+
+
+def trace_to_dict(trace: Any) -> dict:
+    steps = []
+    for s in trace.steps:
+        entry: dict[str, Any] = {"name": s.name, "expr": s.expr, "value": json_number(s.value),
+                                 "derivs": {w: json_number(s.derivs.get(w)) for w in trace.wrt}}
+        if trace.has_adjoints:
+            entry["adjoint"] = json_number(s.adjoint)
+        if trace.exact:
+            entry["exact"] = {"value": str(s.value), "derivs": {w: str(s.derivs.get(w)) for w in trace.wrt}}
+        if s.kinks:
+            entry["kinks"] = list(s.kinks)
+        if s.nonfinite:
+            entry["nonfinite"] = True
+        steps.append(entry)
+    out: dict[str, Any] = {"inputs": {k: json_number(v) for k, v in trace.inputs.items()},
+                           "wrt": list(trace.wrt), "steps": steps}
+    if trace.has_adjoints:
+        out["input_adjoints"] = {s.name: json_number(s.adjoint) for s in trace.input_steps}
+    return out
+
+
+def trace_to_json(trace: Any, indent: int | None = 2) -> str:
+    return json.dumps(trace_to_dict(trace), indent=indent, ensure_ascii=False)

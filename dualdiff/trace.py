@@ -1,0 +1,616 @@
+"""Evaluation traces: every step of a program with its value and its derivatives.
+
+The tracer evaluates a parsed program (``dualdiff.parse``) with dual numbers: one
+forward pass carries one derivative column per input in ``wrt`` (a multi-direction
+Dual when there are several).  It records, per step, the value, the derivatives, kinks
+met (relu/abs at exactly 0) and the first non-finite number; it knows no calculus of
+its own -- every derivative comes from the rule table through ``Dual``.
+
+>>> import dualdiff as dd
+>>> t = dd.trace_program("x = 2\\ny = x ** 2 + sin(x)")
+>>> t.output.name, round(t.output.derivs["x"], 6)
+('y', 3.583853)
+
+Modes: ``expand=True`` rewrites each assignment into elementary operations (the Wengert
+list, temporaries ``v1, v2, …``); ``adjoints=True`` adds ∂output/∂step for every row by a
+reverse sweep over the recorded steps (each step's local partials come from a small
+forward pass over its own operands); ``exact=True`` computes with sympy numbers.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from . import functions as F
+from .dual import Dual, new_tag
+from .errors import ProgramError
+from .program import Assignment, BinOp, Call, Const, Name, Num, Program, UnaryOp, expr_to_text, names_in
+from .rules import RULES
+
+__all__ = ["Step", "Trace", "trace_program", "load_program", "trace"]
+
+
+# ---------------------------------------------------------------------------
+# Data model
+# ---------------------------------------------------------------------------
+@dataclass
+class Step:
+    """One row of a trace: ``name = expr`` with its value and derivatives."""
+
+    name: str
+    expr: str
+    value: Any
+    derivs: dict[str, Any]
+    node: Any = None                       # expression tree (None for an input)
+    line: int = 0
+    is_input: bool = False
+    kinks: tuple[str, ...] = ()            # e.g. ("relu at 0",)
+    nonfinite: bool = False                # the first step whose value or derivative is nan/inf
+    adjoint: Any = None                    # ∂output/∂(this step), when asked for
+
+    @property
+    def deps(self) -> list[str]:
+        return names_in(self.node) if self.node is not None else []
+
+    @property
+    def kink(self) -> bool:
+        return bool(self.kinks)
+
+    def __repr__(self) -> str:
+        return f"Step({self.name} = {self.expr}: value={self.value!r}, derivs={self.derivs!r})"
+
+
+@dataclass
+class Trace:
+    """The evaluation trace of a program.  Inputs are rows too (``input_steps``)."""
+
+    steps: list[Step]
+    inputs: dict[str, Any]
+    wrt: list[str]
+    input_steps: list[Step] = field(default_factory=list)
+    exact: bool = False
+    has_adjoints: bool = False
+    source: str = ""
+
+    # -- navigation ----------------------------------------------------------
+    @property
+    def output(self) -> Step:
+        return self.steps[-1]
+
+    @property
+    def rows(self) -> list[Step]:
+        """Inputs first, then the steps: what a table shows."""
+        return self.input_steps + self.steps
+
+    def __getitem__(self, name: str) -> Step:
+        for s in self.rows:
+            if s.name == name:
+                return s
+        raise KeyError(f"no step named {name!r}; steps are {', '.join(s.name for s in self.rows)}")
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    # -- re-evaluation (for adjoints, error carried forward, symbolic checks) ---
+    def evaluate_step(self, name: str, env: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Evaluate one step from given values of what it uses.
+
+        ``env`` maps each name the step uses to ``(value, {input: derivative})``
+        (or a bare value, whose derivatives are taken as 0).  Returns the step's
+        ``(value, {input: derivative})`` -- what a hand table's earlier rows imply.
+        """
+        step = self[name]
+        n = len(self.wrt)
+        tag = new_tag()
+        scope: dict[str, Any] = {}
+        for dep in step.deps:
+            entry = env[dep]
+            value, derivs = entry if isinstance(entry, tuple) else (entry, {})
+            d = [derivs.get(w, 0.0) for w in self.wrt]
+            scope[dep] = Dual(value, np.array(d, dtype=float) if n > 1 else d[0], tag, n if n > 1 else 0)
+        y = _Evaluator(self.exact).eval(step.node, scope)
+        return _unpack(y, tag, self.wrt)
+
+    def local_partials(self, step: Step | str) -> dict[str, Any]:
+        """∂step/∂operand for each name the step uses, at the trace's own values."""
+        step = self[step] if isinstance(step, str) else step
+        deps = step.deps
+        if not deps:
+            return {}
+        values = {s.name: s.value for s in self.rows}
+        tag = new_tag()
+        n = len(deps)
+        scope = {dep: Dual(values[dep], _unit(i, n, self.exact), tag, n if n > 1 else 0)
+                 for i, dep in enumerate(deps)}
+        y = _Evaluator(self.exact).eval(step.node, scope)
+        _, d = _unpack(y, tag, deps)
+        return d
+
+    def compute_adjoints(self) -> None:
+        """Reverse sweep: adjoint(output) = 1, adjoint(u) = Σ adjoint(s)·∂s/∂u over users s."""
+        adj: dict[str, Any] = {s.name: 0 for s in self.rows}
+        adj[self.output.name] = 1
+        for step in reversed(self.steps):
+            a = adj[step.name]
+            if _is_zero(a):
+                continue
+            for dep, p in self.local_partials(step).items():
+                adj[dep] = adj[dep] + a * p
+        for s in self.rows:
+            s.adjoint = adj[s.name]
+        self.has_adjoints = True
+
+    # -- presentation (render.py, symbolic.py and verify.py only read the trace) --
+    def table(self, fmt: str = "github", digits: int = 8, **options: Any) -> str:
+        """The trace as a table in any tabulate format, or "csv"/"json"."""
+        from .render import render_trace
+
+        return render_trace(self, fmt=fmt, digits=digits, **options)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        from .render import trace_to_json
+
+        return trace_to_json(self, indent=indent)
+
+    def to_dict(self) -> dict:
+        from .render import trace_to_dict
+
+        return trace_to_dict(self)
+
+    def check_symbolic(self, mode: str = "stepwise", **options: Any):
+        from .symbolic import check_symbolic
+
+        return check_symbolic(self, mode=mode, **options)
+
+    def verify(self, hand: Any, tol: Any = "digits", carry_forward: bool = True, **options: Any):
+        from .verify import verify
+
+        return verify(self, hand, tol=tol, carry_forward=carry_forward, **options)
+
+    def _repr_markdown_(self) -> str:
+        return self.table("github")
+
+    def _repr_html_(self) -> str:
+        return self.table("html")
+
+    def __str__(self) -> str:
+        return self.table("simple")
+
+
+def _unit(i: int, n: int, exact: bool = False):
+    """The i-th of n seed directions (exact 1 and 0 for sympy traces)."""
+    if exact:
+        import sympy
+
+        if n == 1:
+            return sympy.Integer(1)
+        return np.array([sympy.Integer(int(j == i)) for j in range(n)], dtype=object)
+    if n == 1:
+        return 1.0
+    e = np.zeros(n)
+    e[i] = 1.0
+    return e
+
+
+def _is_zero(a: Any) -> bool:
+    try:
+        return bool(a == 0)
+    except (TypeError, ValueError):
+        return False
+
+
+def _unpack(y: Any, tag: int, names: list[str]) -> tuple[Any, dict[str, Any]]:
+    """Value and per-name derivatives of an evaluated expression."""
+    if type(y) is Dual and y.tag == tag:
+        d = y.deriv
+        if len(names) > 1:
+            d = np.broadcast_to(d, (len(names),))
+            return y.value, {w: _scalar(d[i]) for i, w in enumerate(names)}
+        return y.value, {names[0]: _scalar(d)}
+    zero = 0 if not isinstance(F.primal(y), float) else 0.0
+    return y, {w: zero for w in names}
+
+
+def _scalar(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+# ---------------------------------------------------------------------------
+# Evaluation of expression trees
+# ---------------------------------------------------------------------------
+class _Evaluator:
+    """Evaluates program nodes with dualdiff numbers; notes kinks it passes through."""
+
+    MAX_EXACT_EXPONENT = 10_000  # sympy would try to expand 9**(9**9) exactly
+
+    def __init__(self, exact: bool = False):
+        self.exact = exact
+        self.kinks: list[str] = []
+        if exact:
+            import sympy
+
+            self._sympy = sympy
+
+    def number(self, node: Num) -> Any:
+        if self.exact:
+            frac = Fraction(node.text) if node.text else Fraction(node.value)
+            return self._sympy.Rational(frac.numerator, frac.denominator)
+        return float(node.value)
+
+    def const(self, name: str) -> Any:
+        if self.exact:
+            return self._sympy.pi if name == "pi" else self._sympy.E
+        return math.pi if name == "pi" else math.e
+
+    def eval(self, node: Any, env: Mapping[str, Any]) -> Any:
+        kind = type(node)
+        if kind is Name:
+            return env[node.id]
+        if kind is Num:
+            return self.number(node)
+        if kind is Const:
+            return self.const(node.name)
+        if kind is UnaryOp:
+            v = self.eval(node.operand, env)
+            return -v if node.op == "-" else v
+        if kind is BinOp:
+            a = self.eval(node.left, env)
+            b = self.eval(node.right, env)
+            op = node.op
+            if op == "+":
+                return a + b
+            if op == "-":
+                return a - b
+            if op == "*":
+                return a * b
+            if op == "/":
+                return a / b
+            if self.exact:
+                self._check_exact_power(b)
+            return a ** b
+        if kind is Call:
+            args = [self.eval(a, env) for a in node.args]
+            rule = RULES[node.func]
+            if rule.kink is not None:
+                at = F.primal(args[0])
+                if rule.kink(at, *args[1:]):
+                    self.kinks.append(f"{node.func} at {at}")
+            return getattr(F, node.func)(*args)
+        raise TypeError(f"cannot evaluate node {node!r}")
+
+    def _check_exact_power(self, p: Any) -> None:
+        v = F.primal(p)
+        if getattr(v, "is_number", False) and v.is_finite and abs(v) > self.MAX_EXACT_EXPONENT:
+            raise OverflowError(f"pow: exponent {v} is too large for exact arithmetic "
+                                f"(limit {self.MAX_EXACT_EXPONENT})")
+
+
+def _error_at(exc: BaseException, assignment: Any) -> ProgramError:
+    reason = str(exc) or type(exc).__name__
+    return ProgramError(f"while computing {assignment.target}: {reason}",
+                        line=assignment.line, col=assignment.col)
+
+
+# ---------------------------------------------------------------------------
+# Expansion into elementary operations (Wengert list)
+# ---------------------------------------------------------------------------
+def _is_literal(node: Any) -> bool:
+    if type(node) in (Num, Const):
+        return True
+    return type(node) is UnaryOp and _is_literal(node.operand)
+
+
+def expand_assignments(assignments: Iterable[Assignment], taken: set[str]) -> list[Assignment]:
+    """Rewrite each assignment into one assignment per elementary operation.
+
+    Temporaries are named v1, v2, … (skipping names the program already uses); the
+    last operation of each assignment keeps the user's name, so outputs stay named.
+    """
+    counter = [0]
+    out: list[Assignment] = []
+
+    def fresh() -> str:
+        while True:
+            counter[0] += 1
+            name = f"v{counter[0]}"
+            if name not in taken:
+                taken.add(name)
+                return name
+
+    def flatten(node: Any, a: Assignment, target: str | None) -> Any:
+        """Return a leaf (Name or literal) standing for node, emitting steps for operations."""
+        kind = type(node)
+        if kind is Name or _is_literal(node):
+            if target is None:
+                return node
+            inner = node  # y = x: still one step, so the user's name appears
+        elif kind is UnaryOp:
+            inner = UnaryOp(node.op, flatten(node.operand, a, None), node.line, node.col)
+        elif kind is BinOp:
+            inner = BinOp(node.op, flatten(node.left, a, None), flatten(node.right, a, None), node.line, node.col)
+        else:
+            args = tuple(flatten(arg, a, None) if i == 0 else arg for i, arg in enumerate(node.args))
+            inner = Call(node.func, args, node.line, node.col)
+        name = target or fresh()
+        out.append(Assignment(name, inner, a.line, a.col, expr_to_text(inner), False))
+        return Name(name, node.line, node.col)
+
+    for a in assignments:
+        if a.is_input:
+            out.append(a)
+        else:
+            flatten(a.expr, a, a.target)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------
+def _coerce_input(name: str, value: Any, exact: bool) -> Any:
+    if isinstance(value, str):
+        try:
+            value = Fraction(value) if exact else float(value)
+        except (ValueError, ZeroDivisionError):
+            raise ProgramError(f"input {name}: {value!r} is not a number") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, np.number)) and \
+            type(value).__module__.split(".")[0] not in ("sympy", "mpmath"):
+        raise ProgramError(f"input {name}: {value!r} is not a number")
+    if exact:
+        import sympy
+
+        if isinstance(value, (int, Fraction, np.integer)):
+            f = Fraction(int(value)) if not isinstance(value, Fraction) else value
+            return sympy.Rational(f.numerator, f.denominator)
+        if isinstance(value, (float, np.floating)):
+            f = Fraction(float(value))  # the binary float exactly: no digits invented
+            return sympy.Rational(f.numerator, f.denominator)
+        return value
+    if type(value).__module__.split(".")[0] in ("sympy", "mpmath"):
+        return value
+    if isinstance(value, Fraction):
+        return float(value)
+    return float(value)
+
+
+def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, Any] | None,
+              wrt: Iterable[str] | str | None, exact: bool, adjoints: bool) -> Trace:
+    at = dict(at or {})
+    inputs: dict[str, Any] = dict(program.inputs)
+    free = program.free_names
+    unknown = [k for k in at if k not in inputs and k not in free]
+    if unknown:
+        known = list(inputs) + free
+        raise ProgramError(f"--at names {', '.join(unknown)}, which the program does not use as an input "
+                           f"(inputs: {', '.join(known) or 'none'})")
+    inputs.update({k: v for k, v in at.items()})
+    missing = [name for name in free if name not in inputs]
+    if missing:
+        raise ProgramError(f"no value for input {', '.join(missing)}: give it with at={{...}} or --at "
+                           f"{missing[0]}=VALUE, or assign it a number in the program")
+    order = [a.target for a in program.assignments if a.is_input and a.target in inputs] + free
+    order += [k for k in inputs if k not in order]
+    values = {k: _coerce_input(k, inputs[k], exact) for k in order}
+
+    if wrt is None:
+        wrt_list = list(order)
+    else:
+        wrt_list = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
+        bad = [w for w in wrt_list if w not in values]
+        if bad:
+            raise ProgramError(f"wrt names {', '.join(bad)}, which is not an input "
+                               f"(inputs: {', '.join(order) or 'none'})")
+    if not program.steps:
+        raise ProgramError("the program has inputs but no step to compute")
+
+    n = len(wrt_list)
+    tag = new_tag()
+    env: dict[str, Any] = {}
+    input_steps: list[Step] = []
+    for name in order:
+        v = values[name]
+        if name in wrt_list:
+            i = wrt_list.index(name)
+            env[name] = Dual(v, _unit(i, n, exact), tag, n if n > 1 else 0)
+        else:
+            env[name] = v
+        derivs = {w: (1 if w == name else 0) if exact else (1.0 if w == name else 0.0) for w in wrt_list}
+        input_steps.append(Step(name, _input_text(program, name), v, derivs, None, 0, True))
+
+    steps: list[Step] = []
+    seen_nonfinite = False
+    for a in assignments:
+        if a.is_input:
+            continue
+        ev = _Evaluator(exact)
+        try:
+            y = ev.eval(a.expr, env)
+        except ProgramError:
+            raise
+        except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError) as exc:
+            raise _error_at(exc, a) from None
+        env[a.target] = y
+        value, derivs = _unpack(y, tag, wrt_list) if n else (y, {})
+        step = Step(a.target, a.text, value, derivs, a.expr, a.line, False, tuple(ev.kinks))
+        if not seen_nonfinite and not exact and not _all_finite(value, derivs):
+            step.nonfinite = seen_nonfinite = True
+        steps.append(step)
+    trace = Trace(steps, {k: values[k] for k in order}, wrt_list, input_steps, exact, False, program.source)
+    if adjoints:
+        trace.compute_adjoints()
+    return trace
+
+
+def _input_text(program: Program, name: str) -> str:
+    for a in program.assignments:
+        if a.target == name and a.is_input:
+            return "input"
+    return "input"
+
+
+def _all_finite(value: Any, derivs: Mapping[str, Any]) -> bool:
+    try:
+        return all(math.isfinite(float(v)) for v in (value, *derivs.values()))
+    except (TypeError, ValueError, OverflowError):
+        return True
+
+
+def trace_program(source: str | bytes | Program, at: Mapping[str, Any] | None = None,
+                  wrt: Iterable[str] | str | None = None, *, expand: bool = False,
+                  adjoints: bool = False, exact: bool = False) -> Trace:
+    """Evaluate a program and record every step with its value and derivatives.
+
+    ``at`` overrides input values, ``wrt`` chooses the inputs to differentiate with
+    respect to (default: all, one derivative column each, in one forward pass).
+
+    >>> t = trace_program("x = 1\\nu1 = sin(x)\\nv1 = cos(x)\\ny = u1 * v1")
+    >>> [s.name for s in t.steps]
+    ['u1', 'v1', 'y']
+    >>> round(t.output.derivs["x"], 12)   # cos(2x)
+    -0.416146836547
+    """
+    from .parse import parse_program
+
+    program = source if isinstance(source, Program) else parse_program(source)
+    assignments = list(program.assignments)
+    if expand:
+        taken = {a.target for a in assignments} | set(program.free_names)
+        assignments = expand_assignments(assignments, taken)
+    return _evaluate(program, assignments, at, wrt, exact, adjoints)
+
+
+def load_program(path: str | Path) -> Program:
+    """Read and parse a ``.dd`` file (errors name the file)."""
+    from .parse import parse_program
+
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise ProgramError(f"cannot read {path}: {exc.strerror or exc}") from None
+    from .parse import MAX_SOURCE_BYTES
+
+    if size > MAX_SOURCE_BYTES:
+        raise ProgramError(f"{path}: file is {size} bytes; programs are limited to {MAX_SOURCE_BYTES} bytes")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ProgramError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return parse_program(data)
+
+
+# ---------------------------------------------------------------------------
+# Tracing a Python callable: record every elementary operation
+# ---------------------------------------------------------------------------
+class _Recorder:
+    """Stands in for a number while f runs, writing each operation down as a step."""
+
+    __slots__ = ("name", "value", "tape")
+    __array_priority__ = 1000
+
+    def __init__(self, name: str, value: float, tape: "_Tape"):
+        self.name, self.value, self.tape = name, value, tape
+
+    def _bin(self, op: str, other: Any, reflected: bool = False) -> "_Recorder":
+        left, right = (other, self) if reflected else (self, other)
+        return self.tape.emit(BinOp(op, self.tape.ref(left), self.tape.ref(right)))
+
+    def __add__(self, o): return self._bin("+", o)
+    def __radd__(self, o): return self._bin("+", o, True)
+    def __sub__(self, o): return self._bin("-", o)
+    def __rsub__(self, o): return self._bin("-", o, True)
+    def __mul__(self, o): return self._bin("*", o)
+    def __rmul__(self, o): return self._bin("*", o, True)
+    def __truediv__(self, o): return self._bin("/", o)
+    def __rtruediv__(self, o): return self._bin("/", o, True)
+    def __pow__(self, o): return self._bin("**", o)
+    def __rpow__(self, o): return self._bin("**", o, True)
+    def __neg__(self): return self.tape.emit(UnaryOp("-", Name(self.name)))
+    def __pos__(self): return self
+    def __abs__(self): return self.__dualdiff_apply__("abs", ())
+    def __lt__(self, o): return self.value < _recorded_value(o)
+    def __le__(self, o): return self.value <= _recorded_value(o)
+    def __gt__(self, o): return self.value > _recorded_value(o)
+    def __ge__(self, o): return self.value >= _recorded_value(o)
+
+    def __float__(self):
+        raise TypeError("dualdiff.trace: the traced function converted a value to float "
+                        "(math.sin?); use dualdiff.sin / numpy.sin so the step is recorded")
+
+    def __dualdiff_apply__(self, func: str, params: tuple) -> "_Recorder":
+        args = (self.tape.ref(self),) + tuple(self.tape.ref(p) for p in params)
+        return self.tape.emit(Call(func, args))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return F.numpy_ufunc(ufunc, method, inputs, kwargs)
+
+
+def _recorded_value(o: Any) -> Any:
+    return o.value if isinstance(o, _Recorder) else o
+
+
+class _Tape:
+    def __init__(self, inputs: Mapping[str, Any]):
+        self.assignments: list[Assignment] = []
+        self.count = 0
+        self.taken = set(inputs)
+        self.values: dict[str, Any] = {}
+
+    def ref(self, x: Any) -> Any:
+        if isinstance(x, _Recorder):
+            return Name(x.name)
+        if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
+            v = float(x)
+            if v < 0:
+                return UnaryOp("-", Num(-v, repr(-v)))
+            return Num(v, repr(v))
+        raise TypeError(f"dualdiff.trace: cannot record an operation on {type(x).__name__}")
+
+    def emit(self, node: Any) -> _Recorder:
+        while True:
+            self.count += 1
+            name = f"v{self.count}"
+            if name not in self.taken:
+                break
+        self.taken.add(name)
+        line = len(self.assignments) + 1
+        self.assignments.append(Assignment(name, node, line, 1, expr_to_text(node), False))
+        value = _Evaluator(False).eval(node, self.values)
+        self.values[name] = value
+        return _Recorder(name, value, self)
+
+
+def trace(f: Callable[..., Any], *, wrt: Iterable[str] | None = None, adjoints: bool = False,
+          **inputs: Any) -> Trace:
+    """Trace a Python callable: each elementary operation becomes a step v1, v2, ….
+
+    >>> import dualdiff as dd
+    >>> t = dd.trace(lambda x1, x2: dd.log(x1) + x1 * x2 - dd.sin(x2), x1=2, x2=5)
+    >>> [s.expr for s in t.steps]
+    ['log(x1)', 'x1 * x2', 'v1 + v2', 'sin(x2)', 'v3 - v4']
+    """
+    if not inputs:
+        raise ProgramError("dualdiff.trace needs the input values as keywords, e.g. trace(f, x=1.0)")
+    tape = _Tape(inputs)
+    recs = {}
+    for name, v in inputs.items():
+        value = _coerce_input(name, v, False)
+        tape.values[name] = value
+        recs[name] = _Recorder(name, value, tape)
+    result = f(**recs)
+    if not isinstance(result, _Recorder):
+        raise ProgramError("dualdiff.trace: the function's result does not depend on its inputs")
+    if result.name in inputs:  # f returned an input unchanged: still one step
+        tape.emit(UnaryOp("+", Name(result.name)))
+    elif tape.assignments[-1].target != result.name:  # make the result the last step
+        tape.emit(UnaryOp("+", Name(result.name)))
+    program = Program(tuple(Assignment(n, Num(0.0, "0"), 0, 0, "0", True) for n in inputs)
+                      + tuple(tape.assignments), {n: tape.values[n] for n in inputs}, "")
+    return _evaluate(program, list(program.assignments), dict(inputs), wrt, False, adjoints)
