@@ -16,11 +16,13 @@ from .functions import (  # noqa: F401  (generated from the rule table)
 )
 from .operators import derivative, gradient, hessian, jacobian, jvp, nth_derivative, taylor, value_and_derivative
 from .rules import RULES
+from .errors import ProgramError
+from .trace import Step, Trace, load_program, trace, trace_program
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dual", "Jet", "RULES",
+    "Dual", "Jet", "RULES", "ProgramError", "Step", "Trace", "trace_program", "load_program", "trace",
     "derivative", "value_and_derivative", "gradient", "jacobian", "jvp", "hessian", "taylor", "nth_derivative",
     "abs", "acos", "asin", "atan", "cos", "cosh", "cot", "csc", "e", "elu", "erf", "exp", "expm1", "gelu",
     "leaky_relu", "log", "log1p", "logsumexp", "pi", "pow", "relu", "sec", "selu", "sigmoid", "sin", "sinh",
