@@ -49,6 +49,7 @@ class Dual:
 
     __slots__ = ("value", "deriv", "tag", "ndir")
     __array_priority__ = 1000  # ndarray <op> Dual defers to Dual
+    _op_priority = 20.0        # sympy <op> Dual defers to Dual (sympy's own Expr has 10.0)
 
     def __init__(self, value: Any, deriv: Any = 0.0, tag: int = 0, ndir: int | None = None):
         if ndir is None:  # a user's call: normalise; internal calls pass ndir

@@ -30,6 +30,7 @@ class Jet:
 
     __slots__ = ("coeffs",)
     __array_priority__ = 1000
+    _op_priority = 20.0  # sympy <op> Jet defers to Jet (sympy's own Expr has 10.0)
 
     def __init__(self, coeffs: Sequence[Any]):
         coeffs = list(coeffs)
