@@ -172,7 +172,9 @@ _elem("log", math.log, np.log, lambda x, y: 1 / x, need="x > 0",
 _elem("sqrt", math.sqrt, np.sqrt, lambda x, y: 0.5 / y, uses_y=True, need="x >= 0",
       mpmath=_mp_checked("sqrt", "x >= 0", lambda x: x >= 0),
       latex="\\sqrt{{{x}}}", derivative_text="u'/(2√u)", doc="square root")
-_elem("expm1", math.expm1, np.expm1, lambda x, y: y + 1, uses_y=True, need="x < 709.78",
+# expm1' = e^x, not y + 1: for x << 0, y ≈ -1 and y + 1 cancels (x = -9 loses 3 digits).
+_elem("expm1", math.expm1, np.expm1, lambda x, y: fn.exp(x), need="x < 709.78",
+      sympy=lambda x: _sp().exp(x) - 1,
       latex="\\left(e^{{{x}}} - 1\\right)", derivative_text="eᵘ·u'", doc="exp(x) - 1, accurate near 0")
 _elem("log1p", math.log1p, np.log1p, lambda x, y: 1 / (1 + x), need="x > -1",
       mpmath=_mp_checked("log1p", "x > -1", lambda x: x > -1),
