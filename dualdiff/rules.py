@@ -111,6 +111,20 @@ def _sign(x):
     return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
 
 
+def _const(x, name):
+    """π or √2 in the precision of x's backend.
+
+    A float constant (math.sqrt(math.pi)) would cap an mpmath result at 16 digits and
+    turn an exact sympy result into a 15-digit Float.
+    """
+    kind = nx.backend_of(fn.primal(x))
+    if kind == "mpmath":
+        return +_mp().pi if name == "pi" else _mp().sqrt(2)
+    if kind == "sympy":
+        return _sp().pi if name == "pi" else _sp().sqrt(2)
+    return math.pi if name == "pi" else math.sqrt(2)
+
+
 def _at_zero(x, *params):
     return fn.primal(x) == 0
 
@@ -180,7 +194,7 @@ _elem("log1p", math.log1p, np.log1p, lambda x, y: 1 / (1 + x), need="x > -1",
       mpmath=_mp_checked("log1p", "x > -1", lambda x: x > -1),
       sympy=lambda x: _sp().log(1 + x),
       latex="\\ln\\left(1 + {x}\\right)", derivative_text="u'/(1+u)", doc="log(1 + x), accurate near 0")
-_elem("erf", math.erf, nx.erf_np, lambda x, y: (2 / math.sqrt(math.pi)) * fn.exp(-(x * x)),
+_elem("erf", math.erf, nx.erf_np, lambda x, y: (2 / fn.sqrt(_const(x, "pi"))) * fn.exp(-(x * x)),
       latex="\\operatorname{{erf}}\\left({x}\\right)", derivative_text="(2/√π)·e^(-u²)·u'",
       doc="error function")
 _add(Rule(
@@ -262,7 +276,7 @@ _add(Rule(
 ))
 _add(Rule(
     name="gelu", family="activation",
-    define=lambda x: 0.5 * x * (1 + fn.erf(x * (1 / math.sqrt(2)))),
+    define=lambda x: x * (1 + fn.erf(x / _const(x, "sqrt2"))) / 2,
     sympy=lambda x: x / 2 * (1 + _sp().erf(x / _sp().sqrt(2))),
     text="gelu({x})", latex="\\operatorname{{gelu}}\\left({x}\\right)",
     derivative_text="(Φ(u) + u·φ(u))·u'", doc="x·Φ(x) with Φ the normal CDF (exact erf form, as in PyTorch)",
