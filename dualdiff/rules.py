@@ -183,7 +183,7 @@ _elem("log", math.log, np.log, lambda x, y: 1 / x, need="x > 0",
       latex="\\ln\\left({x}\\right)", derivative_text="u'/u",
       doc="natural logarithm; log(x, base) = log(x)/log(base)",
       params=(("base", None),))
-_elem("sqrt", math.sqrt, np.sqrt, lambda x, y: 0.5 / y, uses_y=True, need="x >= 0",
+_elem("sqrt", math.sqrt, np.sqrt, lambda x, y: 1 / (2 * y), uses_y=True, need="x >= 0",
       mpmath=_mp_checked("sqrt", "x >= 0", lambda x: x >= 0),
       latex="\\sqrt{{{x}}}", derivative_text="u'/(2√u)", doc="square root")
 # expm1' = e^x, not y + 1: for x << 0, y ≈ -1 and y + 1 cancels (x = -9 loses 3 digits).
