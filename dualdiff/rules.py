@@ -199,7 +199,7 @@ _elem("erf", math.erf, nx.erf_np, lambda x, y: (2 / fn.sqrt(_const(x, "pi"))) * 
       doc="error function")
 _add(Rule(
     name="abs", float=abs, numpy=np.abs, mpmath=lambda x: abs(x), sympy=lambda x: _sp().Abs(x),
-    deriv=lambda x, y: _sign(x), kink=_at_zero, kink_note="abs'(0) = 0 (sign(0) = 0)",
+    deriv=lambda x, y: _sign(x), kink=_at_zero, kink_note="abs'(0) = 0, taking sign(0) = 0",
     text="abs({x})", latex="\\left|{x}\\right|", derivative_text="sign(u)·u'", doc="absolute value",
 ))
 
@@ -231,7 +231,7 @@ _add(Rule(
     mpmath=lambda x, a=0.01: x if x > 0 else a * x,
     sympy=lambda x, a=0.01: _sp().Piecewise((x, x > 0), (a * x, True)),
     deriv=lambda x, y, a=0.01: fn.select(x, 1.0, a), kink=_at_zero,
-    kink_note="leaky_relu'(0) = alpha (the x <= 0 branch, as in PyTorch)",
+    kink_note="leaky_relu'(0) = alpha: the x <= 0 branch, as in PyTorch",
     text="leaky_relu({x})", latex="\\operatorname{{leaky\\_relu}}\\left({x}\\right)",
     derivative_text="(1 if u > 0 else α)·u'", doc="x if x > 0 else alpha·x (alpha = 0.01)",
 ))
@@ -241,19 +241,20 @@ _add(Rule(
     mpmath=lambda x, a=1.0: x if x > 0 else a * _mp().expm1(x),
     sympy=lambda x, a=1.0: _sp().Piecewise((x, x > 0), (a * (_sp().exp(x) - 1), True)),
     deriv=lambda x, y, a=1.0: fn.select(x, 1.0, a * fn.exp(x)), kink=_at_zero,
-    kink_note="elu'(0) = alpha (the x <= 0 branch, as in PyTorch)",
+    kink_note="elu'(0) = alpha: the x <= 0 branch, as in PyTorch",
     text="elu({x})", latex="\\operatorname{{elu}}\\left({x}\\right)",
     derivative_text="(1 if u > 0 else α·eᵘ)·u'", doc="x if x > 0 else alpha·(e^x - 1) (alpha = 1)",
 ))
 _add(Rule(
     name="selu", family="activation",
     float=nx.selu_float, numpy=nx.selu_np,
-    mpmath=lambda x: SELU_LAMBDA * x if x > 0 else SELU_LAMBDA * SELU_ALPHA * _mp().expm1(x),
+    # λ·(α·…), not (λ·α)·…: the float product λ·α is rounded, which caps mpmath at 16 digits.
+    mpmath=lambda x: SELU_LAMBDA * x if x > 0 else SELU_LAMBDA * (SELU_ALPHA * _mp().expm1(x)),
     sympy=lambda x: _sp().Piecewise(
         (_sp().Float(SELU_LAMBDA) * x, x > 0),
         (_sp().Float(SELU_LAMBDA) * _sp().Float(SELU_ALPHA) * (_sp().exp(x) - 1), True)),
-    deriv=lambda x, y: fn.select(x, SELU_LAMBDA, SELU_LAMBDA * SELU_ALPHA * fn.exp(x)), kink=_at_zero,
-    kink_note="selu'(0) = λα (the x <= 0 branch); one-sided slopes are λ and λα",
+    deriv=lambda x, y: fn.select(x, SELU_LAMBDA, SELU_LAMBDA * (SELU_ALPHA * fn.exp(x))), kink=_at_zero,
+    kink_note="selu'(0) = λα: the x <= 0 branch; the one-sided slopes are λ and λα",
     text="selu({x})", latex="\\operatorname{{selu}}\\left({x}\\right)",
     derivative_text="(λ if u > 0 else λα·eᵘ)·u'",
     doc="λx if x > 0 else λα(e^x - 1), λ = 1.0507009873554805, α = 1.6732632423543772",
