@@ -1,0 +1,40 @@
+"""Exceptions raised for bad user input.
+
+``ProgramError`` is what every mistake in a program text becomes: the parser raises it,
+the evaluator may raise it for errors it can place on a line, and the command line prints
+``str(error)`` (never a traceback).
+"""
+
+from __future__ import annotations
+
+
+class ProgramError(ValueError):
+    """A program text is not a valid dualdiff program.
+
+    ``.line`` and ``.col`` are 1-based (``None`` when the error concerns the program as a
+    whole), ``.reason`` is the bare message; ``str(error)`` is
+    ``"line L, col C: reason"`` (or just the reason when there is no position).
+    It is a ``ValueError`` so that callers who only know "bad value" still catch it.
+    """
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None):
+        self.reason = message
+        self.line = line
+        self.col = col
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        if self.line is None:
+            return self.reason
+        if self.col is None:
+            return f"line {self.line}: {self.reason}"
+        return f"line {self.line}, col {self.col}: {self.reason}"
+
+    def __str__(self) -> str:
+        return self._format()
+
+    def __repr__(self) -> str:
+        return f"ProgramError({self.reason!r}, line={self.line!r}, col={self.col!r})"
+
+    def __reduce__(self):  # keep line/col across pickling (multiprocessing, pytest-xdist)
+        return (type(self), (self.reason, self.line, self.col))
