@@ -726,6 +726,9 @@ def parse_program(source: str | bytes) -> Program:
             if bad:
                 ch = bad.group()
                 hint = _HINTS.get(ch)
+                greek = unicodedata.name(ch, "").partition("GREEK SMALL LETTER ")[2]
+                if hint is None and greek.isalpha():
+                    hint = f"write Greek letters as names, e.g. '{greek.lower()}'"
                 if hint is None and unicodedata.category(ch).startswith("L"):
                     hint = "names must be ASCII letters, digits and '_'"
                 if hint is None and ch.isdigit():

@@ -252,6 +252,7 @@ ERRORS = [
     ("y = \u0445 + 1", 1, 5, "U+0445 CYRILLIC SMALL LETTER HA"),
     ("y = x \u2212 1", 1, 7, "use '-'"),
     ("y = u\u2081", 1, 6, "u1 or u_1"),
+    ("y = 2 * \u03b1", 1, 9, "e.g. 'alpha'"),
     ("y = x\x00", 1, 6, "NUL byte"),
     ("x = 1\n# \u202e hidden\ny = x", 2, 3, "U+202E"),
     ("y = x\x0c", 1, 6, "U+000C"),
