@@ -282,7 +282,7 @@ class _Evaluator:
             if rule.kink is not None:
                 at = F.primal(args[0])
                 if rule.kink(at, *args[1:]):
-                    self.kinks.append(f"{node.func} at {at}")
+                    self.kinks.append(f"{node.func} at {_short(at)}")
             return getattr(F, node.func)(*args)
         raise TypeError(f"cannot evaluate node {node!r}")
 
@@ -291,6 +291,10 @@ class _Evaluator:
         if getattr(v, "is_number", False) and v.is_finite and abs(v) > self.MAX_EXACT_EXPONENT:
             raise OverflowError(f"pow: exponent {v} is too large for exact arithmetic "
                                 f"(limit {self.MAX_EXACT_EXPONENT})")
+
+
+def _short(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def _error_at(exc: BaseException, assignment: Any) -> ProgramError:
