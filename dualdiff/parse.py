@@ -28,8 +28,8 @@ the line that assigns it; names never assigned are free inputs (``Program.free_n
 Limits (hostile input ends in a ``ProgramError`` quickly and in bounded memory):
 
 - ``MAX_SOURCE_BYTES``      1 000 000 bytes (characters for ``str`` input)
-- ``MAX_LINES``             20 000 lines (comments and blank lines included)
-- ``MAX_ASSIGNMENTS``       10 000 assignments
+- ``MAX_LINES``             50 000 lines (comments and blank lines included)
+- ``MAX_ASSIGNMENTS``       20 000 assignments (a 10 000-step trace fits twice)
 - ``MAX_LINE_LENGTH``       10 000 characters per line
 - ``MAX_PAREN_DEPTH``       50 nested parentheses / function calls
 - ``MAX_EXPR_DEPTH``        100 levels in one expression tree (operator chains, signs
@@ -66,8 +66,8 @@ from .program import (
 from .rules import ARITY
 
 MAX_SOURCE_BYTES = 1_000_000
-MAX_LINES = 20_000
-MAX_ASSIGNMENTS = 10_000
+MAX_LINES = 50_000
+MAX_ASSIGNMENTS = 20_000
 MAX_LINE_LENGTH = 10_000
 MAX_PAREN_DEPTH = 50
 MAX_EXPR_DEPTH = 100
