@@ -78,12 +78,14 @@ Reading a number from a cell
 2. The candidates are the *standalone* numeric literals: not glued to a letter
    (``u1``, ``2x``, ``w1``), not a subscript or exponent (``u_5``, ``x^2``,
    ``e^{-3}``), not inside braces of a command (``\frac{1}{2}``, ``\sqrt{2}``),
-   not the argument of a function call (``\sin(1)``), not part of ``a/b``,
-   and not a count of places (``4 d.p.``, ``3 s.f.``).
+   not the argument of a function (``\sin(1)``, ``\sin 1``, ``cos 1``), not
+   part of ``a/b``, and not a count of places (``4 d.p.``, ``3 s.f.``).
 3. The number used is the last candidate in the cell.  As names, subscripts
    and function arguments are not candidates, that is the number after the
    last ``=`` (``\sin(1) = 0.84147096`` gives 0.84147096), or before it when
-   only a formula follows (``0.84 = \sin(1)`` gives 0.84).
+   only a formula follows (``0.84 = \sin(1)`` gives 0.84).  Numbers inside
+   ``(...)`` or ``[...]`` are used only when there is none outside, so a remark
+   such as ``0.84 (at x = 1)`` gives 0.84 while ``(-0.07)`` gives -0.07.
    A ``-`` right before it is a sign unless it follows a digit, letter or
    closing bracket (then it is a binary minus and the number is positive).
 4. Scientific notation: ``1.2e-3``, ``1.2E+03``, ``1.2 \times 10^{-3}``,
@@ -326,20 +328,30 @@ def _clean_number_text(text: str) -> str:
     return s
 
 
-def _innermost_call(s: str) -> list[bool]:
-    """For each index: is it inside the parentheses of a function call (``sin(1)``)?"""
-    inside = [False] * (len(s) + 1)
+def _brackets(s: str) -> tuple[list[bool], list[bool]]:
+    """For each index: is it inside the parentheses of a function call (``sin(1)``),
+    and is it inside any parentheses or square brackets at all?"""
+    in_call = [False] * (len(s) + 1)
+    in_any = [False] * (len(s) + 1)
     stack: list[bool] = []
     for i, ch in enumerate(s):
-        if ch == "(":
+        if ch in "([":
             j = i - 1
             while j >= 0 and s[j] == " ":
                 j -= 1
-            stack.append(j >= 0 and s[j].isalpha())
-        elif ch == ")" and stack:
+            stack.append(ch == "(" and j >= 0 and s[j].isalpha())
+        elif ch in ")]" and stack:
             stack.pop()
-        inside[i] = bool(stack) and stack[-1]
-    return inside
+        in_call[i] = bool(stack) and stack[-1]
+        in_any[i] = bool(stack)
+    return in_call, in_any
+
+
+# Function names written without a backslash or parentheses: "sin 1" is an argument.
+_FUNCTION_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin",
+                   "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "ln", "lg", "sqrt",
+                   "sigma", "relu", "softplus", "max", "min"}
+_WORD_BEFORE = re.compile(r"(\\?)([A-Za-z]+)\s*$")
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -358,9 +370,9 @@ _BAD_BEFORE = set("_^{\\/.")
 _BAD_AFTER = set("_^}/(%!")
 
 
-def _candidates(s: str) -> list[tuple[re.Match[str], bool]]:
-    """Standalone literals in text order, as (match, does its sign apply)."""
-    calls = _innermost_call(s)
+def _candidates(s: str) -> list[tuple[re.Match[str], bool, bool]]:
+    """Standalone literals in text order: (match, does its sign apply, in brackets)."""
+    calls, bracketed = _brackets(s)
     found = []
     for m in _LITERAL.finditer(s):
         start = m.start()
@@ -381,7 +393,10 @@ def _candidates(s: str) -> list[tuple[re.Match[str], bool]]:
             continue
         if _PLACES_AFTER.match(s, m.end()):
             continue
-        found.append((m, signed))
+        w = _WORD_BEFORE.search(s, max(0, start - 40), start)
+        if w and (w.group(1) or w.group(2).lower() in _FUNCTION_WORDS):
+            continue  # "\sin 1", "\log 2", "cos 1": the argument of a function
+        found.append((m, signed, bracketed[start]))
     return found
 
 
@@ -467,8 +482,11 @@ def _read(text: str, decimal_comma: bool | None = None) -> _Reading:
     if found:
         # The last standalone literal.  Names, subscripts and function arguments
         # are not candidates, so in "f(1) = 0.84 = 0.8415" this is the number
-        # after the last "=", and in "0.84 = \sin(1)" the one before it.
-        m, signed = found[-1]
+        # after the last "=", and in "0.84 = \sin(1)" the one before it.  A
+        # bracketed remark after the result ("0.84 (at x = 1)") is passed over
+        # when there is a number outside brackets.
+        outside = [c for c in found if not c[2]]
+        m, signed, _ = (outside or found)[-1]
         return _literal_value(m, signed, decimal_comma)
     specials = list(_SPECIAL.finditer(s))
     if specials and not re.search(r"\d", s):

@@ -266,6 +266,13 @@ NUMBER_CASES = [
     ("= 3 - 0.5", 0.5, 1),  # a subtraction, not a negative number
     ("-0.0692 → -0.06918567", -0.06918567, 8),
     ("0.8414...", 0.8414, 4),
+    ("0.84 (at x = 1)", 0.84, 2),  # a bracketed remark after the result
+    (r"0.84 (\approx \sin 1)", 0.84, 2),
+    ("y = 0.32 (check: 0.94 × 0.34)", 0.32, 2),
+    ("(0.84)(0.34) = 0.2856", 0.2856, 4),
+    ("cos 1 = 0.54", 0.54, 2),
+    (r"0.84 \pm 0.01", 0.84, 2),
+    (r"\log_{10} 100 = 2", 2.0, 0),
     ("inf", math.inf, 0),
     (r"$-\infty$", -math.inf, 0),
 ]
@@ -299,6 +306,8 @@ def test_blank_cells_have_no_number_and_no_problem(text):
     ("5e99999", "out of range"),
     ("u_{12}", "no number found"),
     ("2x", "no number found"),
+    (r"\sin 1", "no number found"),
+    ("x" * 5000, "too long"),
 ])
 def test_unreadable_cells(text, fragment):
     number, decimals, problem = parse_number(text)
@@ -386,8 +395,8 @@ def test_headers_with_several_inputs():
 
 @pytest.mark.parametrize("step_header", ["step", "node", "variable", "name", "", "$i$", "#", "Step"])
 def test_step_headers(step_header):
-    table = read_hand_table(f"| {step_header} | expression | value |\n|---|---|---|\n| u_1 | sin(x) | 0.84 |\n",
-                            ["x"])
+    text = f"| {step_header} | expression | value |\n|---|---|---|\n| u_1 | sin(x) | 0.84 |\n"
+    table = read_hand_table(text, ["x"])
     assert list(table.rows) == ["u1"]
 
 
@@ -548,6 +557,9 @@ def test_formatted_float_round_trips(x, k):
     assert within_digits(x, number, decimals)
 
 
+SUPERSCRIPT_DIGITS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 @settings(max_examples=200, deadline=None)
 @given(x=st.floats(min_value=1e-30, max_value=1e30), k=st.integers(0, 10),
        style=st.sampled_from(["e", "latex", "unicode"]))
@@ -556,7 +568,7 @@ def test_scientific_round_trips(x, k, style):
     e = int(exponent)
     text = {"e": f"{mantissa}e{e}",
             "latex": rf"$ {mantissa} \times 10^{{{e}}} $",
-            "unicode": f"{mantissa}·10" + str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))}[style]
+            "unicode": f"{mantissa}·10" + str(e).translate(SUPERSCRIPT_DIGITS)}[style]
     number, decimals, problem = parse_number(text)
     assert problem is None, text
     assert decimals == k - e
