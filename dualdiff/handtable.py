@@ -1115,6 +1115,8 @@ def read_hand_table(source: Any, wrt: Iterable[str] | str | None = None) -> Hand
     if isinstance(source, Mapping):
         return _from_mapping(source, wrt_list, "<dict>")
     if isinstance(source, bytes):
+        if len(source) > MAX_BYTES:
+            raise HandTableError("<bytes>: table too large (hand tables are limited to 5 MB)")
         text, name, fmt = _decode(source, "<bytes>"), "<bytes>", None
     elif isinstance(source, (str, os.PathLike)):
         # Table text, not a path: several lines, or one line of JSON or pipes.
