@@ -1,0 +1,218 @@
+"""Dual semantics (SPEC §2): operators, conversions, numpy interop, directions, domain errors."""
+import math
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dualdiff as dd
+from dualdiff import Dual
+
+
+def approx(a, b, rel=1e-12, abs_=1e-12):
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+# ---------------------------------------------------------------------------
+# operators
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("other", [2, 2.0, np.float64(2.0)])
+def test_operators_both_sides_with_numbers(other):
+    x = Dual(3.0, 1.0)
+    cases = [  # (result, value, derivative) by hand: d/dx at x = 3 with c = 2
+        (x + other, 5.0, 1.0), (other + x, 5.0, 1.0),
+        (x - other, 1.0, 1.0), (other - x, -1.0, -1.0),
+        (x * other, 6.0, 2.0), (other * x, 6.0, 2.0),
+        (x / other, 1.5, 0.5), (other / x, 2 / 3, -2 / 9),
+        (x ** other, 9.0, 6.0), (other ** x, 8.0, 8.0 * math.log(2.0)),
+    ]
+    for r, v, d in cases:
+        assert type(r) is Dual
+        assert approx(r.value, v, 1e-15) and approx(r.deriv, d, 1e-15), (r, v, d)
+
+
+def test_operators_with_arrays():
+    x = Dual(2.0, 1.0)
+    a = np.array([1.0, 2.0, 3.0])
+    for r, v, d in [(x * a, 2 * a, a), (a * x, 2 * a, a), (a + x, a + 2, np.ones(3)),
+                    (a - x, a - 2, -np.ones(3)), (a / x, a / 2, -a / 4), (x / a, 2 / a, 1 / a),
+                    (x ** a, 2.0 ** a, a * 2.0 ** (a - 1))]:
+        assert type(r) is Dual
+        np.testing.assert_allclose(r.value, v, rtol=1e-15)
+        np.testing.assert_allclose(np.broadcast_to(r.deriv, np.shape(v)), d, rtol=1e-15)
+
+
+def test_dual_with_dual():
+    a, b = Dual(3.0, 1.0), Dual(2.0, 0.5)
+    assert (a + b).deriv == 1.5 and (a - b).deriv == 0.5
+    assert (a * b).deriv == 1.0 * 2.0 + 3.0 * 0.5                       # product rule
+    assert approx((a / b).deriv, (1.0 * 2.0 - 3.0 * 0.5) / 4.0, 1e-15)  # quotient rule
+    # u^v: v u^(v-1) u' + ln(u) u^v v'
+    r = a ** b
+    assert r.value == 9.0
+    assert approx(r.deriv, 2.0 * 3.0 * 1.0 + math.log(3.0) * 9.0 * 0.5, 1e-15)
+
+
+def test_unary_ops():
+    x = Dual(-2.0, 3.0)
+    assert ((-x).value, (-x).deriv) == (2.0, -3.0)
+    assert ((+x).value, (+x).deriv) == (-2.0, 3.0)
+    assert (abs(x).value, abs(x).deriv) == (2.0, -3.0)
+
+
+def test_comparisons_compare_values():
+    a, b = Dual(1.0, 5.0), Dual(1.0, -5.0)
+    assert a == b and not (a != b)
+    assert a == 1.0 and 1.0 == a
+    assert Dual(1.0, 0.0) < 2 and 2 > Dual(1.0, 0.0) and Dual(3.0, 0) >= 3 and Dual(3.0, 0) <= 3.0
+    assert max(Dual(1.0, 1.0), Dual(2.0, 7.0)).deriv == 7.0
+
+
+def test_repr_and_str():
+    d = dd.sin(Dual(1.0, 1.0))
+    assert repr(d) == "Dual(0.8414709848078965, 0.5403023058681398)"
+    assert "0.8414709848078965" in str(d)
+
+
+def test_no_silent_float_conversion():
+    d = Dual(1.0, 1.0)
+    for convert in (float, int, math.sin, math.exp):
+        with pytest.raises(TypeError, match="dualdiff.sin"):
+            convert(d)
+
+
+def test_numpy_ufuncs_return_duals():
+    d = Dual(1.0, 1.0)
+    r = np.sin(d)
+    assert type(r) is Dual and (r.value, r.deriv) == (math.sin(1.0), math.cos(1.0))
+    r = np.exp(d)
+    assert type(r) is Dual and r.deriv == math.exp(1.0)
+    r = np.multiply(2.0, d)
+    assert type(r) is Dual and r.deriv == 2.0
+
+
+def test_unsupported_ufunc_names_itself():
+    with pytest.raises(TypeError, match="floor"):
+        np.floor(Dual(1.5, 1.0))
+
+
+def test_multi_direction_partials():
+    # value shape (3,), two directions: d = [[1, 0], [0, 1], [1, 1]]
+    x = Dual(np.array([1.0, 2.0, 3.0]), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    assert x.ndir == 2
+    y = dd.sin(x) * x
+    # d/dk (sin(x_i) x_i) = (cos x_i · x_i + sin x_i) · seed_ik
+    local = np.cos(x.value) * x.value + np.sin(x.value)
+    np.testing.assert_allclose(y.deriv, local[:, None] * x.deriv, rtol=1e-15)
+    s = y.sum()
+    np.testing.assert_allclose(s.deriv, (local[:, None] * x.deriv).sum(axis=0), rtol=1e-15)
+    with pytest.raises(ValueError):
+        Dual(np.zeros(3), np.zeros((3, 2, 2)))
+
+
+def test_directions_with_scalar_value():
+    # f(a, b) = a·b at (2, 5) with both partials at once
+    a = Dual(2.0, np.array([1.0, 0.0]))
+    b = Dual(5.0, np.array([0.0, 1.0]))
+    np.testing.assert_array_equal((a * b).deriv, [5.0, 2.0])
+    np.testing.assert_array_equal(dd.exp(a).deriv, [math.exp(2.0), 0.0])
+
+
+# ---------------------------------------------------------------------------
+# domain errors
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("f, x, name", [(dd.log, -1.0, "log"), (dd.sqrt, -1.0, "sqrt"),
+                                        (dd.asin, 2.0, "asin"), (dd.acos, -1.5, "acos"),
+                                        (dd.log, 0.0, "log"), (dd.log1p, -2.0, "log1p")])
+def test_domain_errors_name_function_and_value(f, x, name):
+    for arg in (x, Dual(x, 1.0)):
+        with pytest.raises(ValueError) as err:
+            f(arg)
+        assert name in str(err.value) and repr(x) in str(err.value)
+
+
+def test_division_by_zero():
+    with pytest.raises(ZeroDivisionError) as err:
+        1 / Dual(0.0, 1.0)
+    assert "0.0" in str(err.value) and "division" in str(err.value)
+    with pytest.raises(ZeroDivisionError):
+        Dual(1.0, 1.0) / 0.0
+    with pytest.raises(ZeroDivisionError):
+        Dual(1.0, 1.0) / Dual(0.0, 1.0)
+
+
+def test_arrays_follow_numpy():
+    x = Dual(np.array([-1.0, 0.0, 4.0]), 1.0)
+    with pytest.warns(RuntimeWarning):
+        y = dd.log(x)
+    assert np.isnan(y.value[0]) and y.value[1] == -np.inf and y.value[2] == math.log(4.0)
+    with pytest.warns(RuntimeWarning):
+        y = dd.sqrt(x)
+    assert np.isnan(y.value[0]) and y.value[2] == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = 1 / Dual(np.array([0.0, 2.0]), 1.0)
+    assert y.value[0] == np.inf and y.value[1] == 0.5
+
+
+# ---------------------------------------------------------------------------
+# algebraic properties on random duals
+# ---------------------------------------------------------------------------
+finite = st.floats(-100, 100)
+duals = st.builds(Dual, finite, finite)
+
+
+def close(a, b, scale):
+    return abs(a - b) <= 1e-12 * scale + 1e-300
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=duals, b=duals, c=duals)
+def test_ring_laws(a, b, c):
+    s1, s2 = (a + b) + c, a + (b + c)
+    assert close(s1.deriv, s2.deriv, abs(a.deriv) + abs(b.deriv) + abs(c.deriv))
+    m1, m2 = a * (b + c), a * b + a * c
+    scale = (abs(a.value) + 1) * (abs(b.deriv) + abs(c.deriv) + abs(b.value) + abs(c.value)) * (abs(a.deriv) + 1)
+    assert close(m1.value, m2.value, scale) and close(m1.deriv, m2.deriv, scale)
+    p1, p2 = (a * b) * c, a * (b * c)
+    scale = (abs(a.value) + abs(a.deriv)) * (abs(b.value) + abs(b.deriv)) * (abs(c.value) + abs(c.deriv))
+    assert close(p1.deriv, p2.deriv, scale)
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=duals, b=duals)
+def test_product_and_quotient_rules(a, b):
+    p = a * b
+    assert p.deriv == a.deriv * b.value + a.value * b.deriv or close(
+        p.deriv, a.deriv * b.value + a.value * b.deriv, abs(a.deriv * b.value) + abs(a.value * b.deriv))
+    if abs(b.value) > 1e-3:
+        q = a / b
+        want = (a.deriv * b.value - a.value * b.deriv) / b.value ** 2
+        scale = (abs(a.deriv * b.value) + abs(a.value * b.deriv)) / b.value ** 2
+        assert close(q.deriv, want, scale * 10)
+
+
+@settings(max_examples=50, deadline=None)
+@given(x=st.floats(0.1, 5), p=st.floats(-3, 3))
+def test_power_rules(x, p):
+    # (x^p)' = p x^(p-1); (p^x)' with base 2: 2^x ln 2; x^x: x^x (ln x + 1)
+    assert approx(dd.derivative(lambda t: t ** p, x), p * x ** (p - 1), 1e-13, 1e-300)
+    assert approx(dd.derivative(lambda t: 2.0 ** t, x), 2.0 ** x * math.log(2.0), 1e-13)
+    assert approx(dd.derivative(lambda t: t ** t, x), x ** x * (math.log(x) + 1), 1e-12, 1e-300)
+
+
+# ---------------------------------------------------------------------------
+# import cost: the core must not pull in the heavy optional libraries
+# ---------------------------------------------------------------------------
+def test_import_is_light():
+    code = ("import sys, dualdiff; "
+            "bad = [m for m in ('sympy', 'matplotlib', 'mpmath') if m in sys.modules]; "
+            "print(','.join(bad))")
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo)
+    assert out.stdout.strip() == "", f"import dualdiff imported {out.stdout.strip()}"
