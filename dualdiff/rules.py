@@ -125,6 +125,17 @@ def _const(x, name):
     return math.pi if name == "pi" else math.sqrt(2)
 
 
+def _with_constant(j, c0):
+    """Jet j with its constant term replaced by c0.
+
+    The Jet rules of sigmoid and tanh need 1 - y (and 1 + y); once y rounds towards ±1
+    the constant term cancels (tanh at x = 17: no correct digit), while the higher terms
+    are just ∓y_k.  So the constant term is recomputed without cancellation:
+    1 - σ(x) = σ(-x), 1 ∓ tanh(x) = 2σ(∓2x).
+    """
+    return type(j)([c0] + list(j.coeffs[1:]))
+
+
 def _at_zero(x, *params):
     return fn.primal(x) == 0
 
@@ -174,7 +185,8 @@ _elem("cosh", math.cosh, np.cosh, lambda x, y: fn.sinh(x), need="|x| < 710",
 # tanh' = 1 - y² loses all digits once y rounds to ±1 (x > 19); 4σ(2x)σ(-2x) is the
 # same number computed without cancellation.
 _elem("tanh", math.tanh, np.tanh, lambda x, y: 4 * fn.sigmoid(2 * x) * fn.sigmoid(-2 * x),
-      jet_deriv=lambda x, y: 1 - y * y, uses_y=False,
+      jet_deriv=lambda x, y: (_with_constant(1 - y, 2 * fn.sigmoid(-2 * x.coeffs[0]))
+                              * _with_constant(1 + y, 2 * fn.sigmoid(2 * x.coeffs[0]))), uses_y=False,
       derivative_text="(1-tanh²(u))·u'", doc="hyperbolic tangent", family="activation")
 _elem("exp", math.exp, np.exp, lambda x, y: y, uses_y=True, need="x < 709.78",
       latex="e^{{{x}}}", derivative_text="eᵘ·u'", doc="exponential")
@@ -213,7 +225,7 @@ _add(Rule(
     sympy=lambda x: 1 / (1 + _sp().exp(-x)),
     # σ' = σ(x)σ(-x): exact identity, and unlike y(1-y) it keeps its digits for large x.
     deriv=lambda x, y: y * fn.sigmoid(-x),
-    jet_deriv=lambda x, y: y * (1 - y), uses_y=True,
+    jet_deriv=lambda x, y: y * _with_constant(1 - y, fn.sigmoid(-x.coeffs[0])), uses_y=True,
     text="sigmoid({x})", latex="\\sigma\\left({x}\\right)", derivative_text="σ(u)·σ(-u)·u'",
     doc="logistic sigmoid 1/(1+e^-x), stable for large |x|",
 ))
