@@ -18,11 +18,12 @@ from .operators import derivative, gradient, hessian, jacobian, jvp, nth_derivat
 from .rules import RULES
 from .errors import ProgramError
 from .trace import Step, Trace, load_program, trace, trace_program
+from .grading import Grader
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dual", "Jet", "RULES", "ProgramError", "Step", "Trace", "trace_program", "load_program", "trace",
+    "Dual", "Jet", "RULES", "ProgramError", "Grader", "Step", "Trace", "trace_program", "load_program", "trace",
     "derivative", "value_and_derivative", "gradient", "jacobian", "jvp", "hessian", "taylor", "nth_derivative",
     "abs", "acos", "asin", "atan", "cos", "cosh", "cot", "csc", "e", "elu", "erf", "exp", "expm1", "gelu",
     "leaky_relu", "log", "log1p", "logsumexp", "pi", "pow", "relu", "sec", "selu", "sigmoid", "sin", "sinh",
