@@ -143,6 +143,7 @@ from __future__ import annotations
 
 import csv
 import io
+import functools
 import json
 import math
 import numbers
@@ -251,6 +252,7 @@ def _repeat_sub(pattern: re.Pattern[str], repl: Any, s: str, limit: int = 25) ->
     return s
 
 
+@functools.lru_cache(maxsize=65536)
 def _strip_markup(s: str) -> str:
     """Remove presentation markup common to all cells (numbers, names, headers)."""
     s = _unescape_entities(s)
@@ -470,6 +472,7 @@ def _literal_value(m: re.Match[str], signed: bool, decimal_comma: bool | None) -
     return _Reading(value, len(fp) - exponent, None, style)
 
 
+@functools.lru_cache(maxsize=65536)  # pure; grading scripts see the same cells again and again
 def _read(text: str, decimal_comma: bool | None = None) -> _Reading:
     if text is None or _is_blank_text(text):
         return _Reading(None, None, None, None)
@@ -547,6 +550,7 @@ def within_digits(expected: float, given: float, decimals: int) -> bool:
 # Step names and headers
 # ---------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=16384)  # pure; the same step names recur in every submission
 def normalize_step_name(text: str) -> str:
     r"""Canonical step name: ``"$u_{1}$"`` -> ``"u1"``, ``"u₁"`` -> ``"u1"``,
     ``"**v_5**"`` -> ``"v5"``, ``"y = u_5 v_5"`` -> ``"y"``."""

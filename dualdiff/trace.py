@@ -55,7 +55,11 @@ class Step:
 
     @property
     def deps(self) -> list[str]:
-        return names_in(self.node) if self.node is not None else []
+        """Names this step's expression uses (computed once: verification asks often)."""
+        cached = self.__dict__.get("_deps")
+        if cached is None:
+            cached = self.__dict__["_deps"] = names_in(self.node) if self.node is not None else []
+        return cached
 
     @property
     def kink(self) -> bool:
