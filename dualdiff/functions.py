@@ -99,10 +99,20 @@ def softmax_formula(x):
 
 
 def logsumexp_formula(x):
+    """x_k + log1p(Σ_{j≠k} e^(x_j - x_k)), k = argmax: exact, stable, differentiable in every x_j."""
     if type(x) not in (Dual, Jet):
         return nx.logsumexp_np(x)
-    m = np.max(primal(x))
-    return m + fn.log(_total(fn.exp(x - m)))
+    v = np.asarray(primal(x))
+    if v.ndim == 0:
+        return x
+    flat = v.ravel()
+    k = np.unravel_index(int(np.argmax(flat)), v.shape)
+    others = np.ones(v.shape, dtype=bool)
+    others[k] = False
+    top = x[k]
+    if not others.any():
+        return top
+    return top + fn.log1p(_total(fn.exp(x[others] - top)))
 
 
 def power_scalar(a, p):

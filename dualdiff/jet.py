@@ -178,6 +178,10 @@ class Jet:
 
     __hash__ = None
 
+    def __getitem__(self, idx) -> "Jet":
+        """Index an array-valued Jet: every coefficient is indexed alike."""
+        return Jet([np.asarray(c)[idx] if np.ndim(c) else c for c in self.coeffs])
+
     def sum(self) -> "Jet":
         return Jet([np.sum(c) for c in self.coeffs])
 

@@ -9,7 +9,8 @@ The activations are written so that no intermediate overflows:
 
 * sigmoid(x) = 1/(1+e^-x) for x >= 0 and e^x/(1+e^x) for x < 0,
 * softplus(x) = max(x, 0) + log1p(e^-|x|),
-* logsumexp(x) = m + log(sum(e^(x-m))) with m = max(x).
+* logsumexp(x) = x_k + log1p(sum_{j != k} e^(x_j - x_k)) with k = argmax(x): the
+  largest term is exactly 1, so it is left out of the sum rather than added and lost.
 """
 from __future__ import annotations
 
@@ -170,8 +171,12 @@ def softmax_np(x):
 
 
 def logsumexp_np(x):
-    x = np.asarray(x, dtype=float)
-    m = np.max(x)
+    x = np.asarray(x, dtype=float).ravel()
+    if x.size == 0:
+        return -np.inf
+    k = int(np.argmax(x))
+    m = x[k]
     if not np.isfinite(m):
         return m
-    return m + np.log(np.sum(np.exp(x - m)))
+    rest = np.delete(x, k)
+    return m + np.log1p(np.sum(np.exp(rest - m)))
