@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-carry-forward", action="store_true", help="do not excuse errors carried from an earlier wrong cell")
     c.add_argument("--carried-credit", type=float, default=1.0, metavar="W",
                    help="share of a cell's points a carried cell earns, 0..1 (default 1)")
+    c.add_argument("--weight", action="append", metavar="STEP[:COLUMN]=W",
+                   help="points for a step's cells (y=3) or one cell (y:d/dx=2); default 1 each")
     c.add_argument("--format", default="text", choices=["text", "json", "gradescope"], help="report format")
     c.set_defaults(run=cmd_check)
 

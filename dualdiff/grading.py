@@ -116,6 +116,22 @@ def expand_sources(items: Iterable[str]) -> list[str]:
     return out
 
 
+def parse_weights(items: Iterable[str] | None) -> dict[Any, float]:
+    """``["y=3", "u1:d/dx=2"]`` → {"y": 3.0, ("u1", "d/dx"): 2.0}."""
+    out: dict[Any, float] = {}
+    for item in items or ():
+        key, sep, value = item.rpartition("=")
+        try:
+            w = float(value)
+        except ValueError:
+            w = -1.0
+        if not sep or not key or not (w >= 0):
+            raise ValueError(f"--weight expects STEP=W or STEP:COLUMN=W with W >= 0, got {item!r}")
+        step, colon, column = key.partition(":")
+        out[(step.strip(), column.strip()) if colon else step.strip()] = w
+    return out
+
+
 def run_check(args: Any) -> int:
     from .cli import UsageError, _at_pairs, _number
 
@@ -123,7 +139,7 @@ def run_check(args: Any) -> int:
     if not 0.0 <= args.carried_credit <= 1.0:
         raise UsageError(f"--carried-credit must be between 0 and 1, got {args.carried_credit:g}")
     grader = Grader(args.program, at=at, wrt=args.wrt, tol=args.tol, carry_forward=not args.no_carry_forward,
-                    carried_credit=args.carried_credit)
+                    carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)))
     sources = expand_sources(args.hand)
     if not sources:
         raise UsageError("no hand tables found")

@@ -277,3 +277,13 @@ def test_cli_bad_tol_and_credit(tmp_path, capsys):
     assert main(["check", str(WORKSHEET), good, "--tol", "bogus"]) == 2
     assert main(["check", str(WORKSHEET), good, "--carried-credit", "2"]) == 2
     assert main(["check", str(WORKSHEET), good, "--tol", "rtol=1e-2"]) == 0
+
+
+def test_cli_weights(tmp_path, capsys):
+    t = rounded(4)
+    t["y"] = ("0.9000", t["y"][1])
+    p = write(tmp_path, "w.md", md(t))
+    code = main(["check", str(WORKSHEET), p, "--format", "gradescope", "--weight", "y=5", "--weight", "u1:d/dx=3"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["max_score"] == 20 + 10 + 2 and doc["score"] == 20 + 5 + 2
+    assert main(["check", str(WORKSHEET), p, "--weight", "y=-1"]) == 2
