@@ -112,7 +112,12 @@ class _Expression:
 
         if "\n" in text or "\r" in text:
             raise ProgramError("plot takes one expression on one line")
-        program = parse_program(f"f = {text}")
+        try:
+            program = parse_program(f"f = {text}")
+        except ProgramError as err:                 # columns of the expression, not of "f = …"
+            if err.line == 1 and err.col is not None:
+                raise ProgramError(err.reason, 1, max(1, err.col - 4)) from None
+            raise
         names = program.free_names
         if len(names) > 1:
             raise ProgramError(f"plot needs an expression of one variable, got {', '.join(names)}")
@@ -441,16 +446,16 @@ def run_plot(args: Any) -> int:
 # ---------------------------------------------------------------------------
 # (file stem, title, range, [(expression, label)], at)
 GALLERY: list[tuple[str, str, tuple[float, float], list[tuple[str, str | None]]]] = [
-    ("sigmoid", "sigmoid σ(x) = 1/(1 + e^−x)   ·   σ′ = σ(x)·σ(−x)", (-6, 6), [("sigmoid(x)", None)]),
-    ("tanh", "tanh(x)   ·   tanh′ = 1 − tanh²(x)", (-4, 4), [("tanh(x)", None)]),
-    ("relu", "ReLU(x) = max(0, x)", (-3, 3), [("relu(x)", None)]),
-    ("leaky_relu", "leaky ReLU, α = 0.1: max(αx, x)", (-3, 3), [("leaky_relu(x, 0.1)", None)]),
-    ("elu", "ELU, α = 1: x if x > 0 else α(e^x − 1)", (-4, 3), [("elu(x)", None)]),
-    ("selu", "SELU: λx if x > 0 else λα(e^x − 1)", (-4, 3), [("selu(x)", None)]),
-    ("softplus", "softplus(x) = log(1 + e^x)   ·   softplus′ = σ(x)", (-5, 5), [("softplus(x)", None)]),
-    ("swish", "swish(x) = x·σ(βx): β = 0 linear, β → ∞ ReLU", (-4, 4),
+    ("sigmoid", r"sigmoid  $\sigma(x) = 1/(1 + e^{-x})$,   $\sigma' = \sigma(x)\,\sigma(-x)$", (-6, 6), [("sigmoid(x)", None)]),
+    ("tanh", r"$\tanh(x)$,   $\tanh' = 1 - \tanh^2(x)$", (-4, 4), [("tanh(x)", None)]),
+    ("relu", r"ReLU$(x) = \max(0, x)$", (-3, 3), [("relu(x)", None)]),
+    ("leaky_relu", r"leaky ReLU, $\alpha = 0.1$:  $\max(\alpha x, x)$", (-3, 3), [("leaky_relu(x, 0.1)", None)]),
+    ("elu", r"ELU, $\alpha = 1$:  $x$ if $x > 0$ else $\alpha(e^x - 1)$", (-4, 3), [("elu(x)", None)]),
+    ("selu", r"SELU:  $\lambda x$ if $x > 0$ else $\lambda\alpha(e^x - 1)$", (-4, 3), [("selu(x)", None)]),
+    ("softplus", r"softplus$(x) = \log(1 + e^x)$,   softplus$' = \sigma(x)$", (-5, 5), [("softplus(x)", None)]),
+    ("swish", r"swish$(x) = x\,\sigma(\beta x)$:  $\beta = 0$ linear, $\beta \to \infty$ ReLU", (-4, 4),
      [("swish(x, 0)", "β = 0"), ("swish(x, 1)", "β = 1"), ("swish(x, 10)", "β = 10")]),
-    ("gelu", "GELU(x) = x·Φ(x)", (-4, 4), [("gelu(x)", None)]),
+    ("gelu", r"GELU$(x) = x\,\Phi(x)$", (-4, 4), [("gelu(x)", None)]),
 ]
 
 
