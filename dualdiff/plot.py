@@ -345,6 +345,12 @@ def plot(f: Callable[[Any], Any] | str, range: Sequence[float], at: float | None
         lines = [f"● kink at {var} = {', '.join(xs)}: {note}" for note, xs in notes.items()]
         ax_d.set_title("\n".join(lines), fontsize=8, loc="left", color="0.2")
 
+    # -- axes lines and margins before the tangent freezes the f limits
+    for ax_ in ((ax_f,) if single else (ax_f, ax_d)):
+        ax_.axhline(0, color="0.75", lw=0.8, zorder=0)
+        ax_.grid(True, color="0.9", lw=0.6)
+        ax_.margins(y=0.08)
+
     # -- tangent -------------------------------------------------------------------------------
     if at is not None:
         y0, d0 = _at(func, at)
@@ -354,15 +360,11 @@ def plot(f: Callable[[Any], Any] | str, range: Sequence[float], at: float | None
                   label=f"tangent at {var} = {_fmt(at)} (slope {_fmt(d0)})")
         ax_f.plot([at], [y0], ls="none", marker="o", ms=6, color="0.15", zorder=6, clip_on=False)
         ax_d.plot([at], [d0], ls="none", marker="s", ms=5.5, color="0.15", zorder=6, clip_on=False,
-                  label=f"f′({_fmt(at)}) = {_fmt(d0)}")
+                  label=f"{fname}′({_fmt(at)}) = {_fmt(d0)}")
         ax_f.set_ylim(ylim)                         # the tangent must not rescale f
 
     # -- decoration ------------------------------------------------------------------------------
     ax_f.set_xlim(a, b)
-    for ax_ in ((ax_f,) if single else (ax_f, ax_d)):
-        ax_.axhline(0, color="0.75", lw=0.8, zorder=0)
-        ax_.grid(True, color="0.9", lw=0.6)
-        ax_.margins(y=0.08)
     for ax_, lim in ((ax_f, lim_f), (ax_d, lim_d)):
         if lim is not None:
             ax_.set_ylim(lim)
@@ -501,7 +503,7 @@ def make_gallery(outdir: str | Path = "docs/gallery", worksheet: str | Path = "t
             axes[1].set_ylabel("swish′(x)")
         written.append(save(fig, outdir / f"{stem}.png"))
     y = worksheet_function(worksheet)
-    fig = plot(y, (-3, 3), points=points, title="the sin/cos worksheet: y = u5·v5 as a function of x")
+    fig = plot(y, (-3, 3), at=1.0, points=points, title="the sin/cos worksheet: y = u5·v5 as a function of x")
     written.append(save(fig, outdir / "sincos_worksheet.png"))
     return written
 

@@ -235,3 +235,20 @@ def test_gallery_page_shows_every_picture_and_pictures_are_small():
 
     for stem, *_ in GALLERY:
         assert (ROOT / "docs" / "gallery" / f"{stem}.png").exists(), stem
+
+
+# ---------------------------------------------------------------------------
+# The runner itself
+# ---------------------------------------------------------------------------
+def test_runner_skips_blocks_whose_module_does_not_exist():
+    assert _missing(("no_such_module_xyz",)) == ["dualdiff.no_such_module_xyz"]
+    assert _missing(("trace", "render")) == []
+
+
+def test_runner_reads_fences_and_sessions(tmp_path):
+    md = tmp_path / "x.md"
+    md.write_text("text\n```python verify\na = 1\n```\n\n```console\n$ dualdiff diff 'x' --at x=1\nout\n"
+                  "$ echo $?\n0\n```\n```sh\nls\n```\n", encoding="utf-8")
+    blocks = code_blocks(md)
+    assert [(b[0], b[1]) for b in blocks] == [("python", ("verify",)), ("console", ()), ("sh", ())]
+    assert parse_session(blocks[1][2]) == [(["dualdiff", "diff", "x", "--at", "x=1"], "out"), (["echo", "$?"], "0")]
