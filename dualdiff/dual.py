@@ -64,6 +64,9 @@ class Dual:
                         f"Dual: deriv has shape {deriv.shape}, value has shape {np.shape(value)}; "
                         "deriv must have the value's shape, plus at most one trailing axis of directions")
                 ndir = deriv.shape[-1]
+            elif isinstance(value, _ndarray) and np.shape(deriv) != value.shape:
+                deriv = np.broadcast_to(deriv, value.shape).astype(float if not isinstance(deriv, _ndarray)
+                                                                 else deriv.dtype, copy=True)
         self.value = value
         self.deriv = deriv
         self.tag = tag
@@ -96,10 +99,12 @@ class Dual:
                 return o.__radd__(self)
         elif _is_jet(o):
             return NotImplemented
-        return Dual(self.value + o, self.deriv, self.tag, self.ndir)
+        y = self.value + o
+        return Dual(y, _widen(self.deriv, y, self.ndir) if type(o) is _ndarray else self.deriv, self.tag, self.ndir)
 
     def __radd__(self, o):
-        return Dual(o + self.value, self.deriv, self.tag, self.ndir)
+        y = o + self.value
+        return Dual(y, _widen(self.deriv, y, self.ndir) if type(o) is _ndarray else self.deriv, self.tag, self.ndir)
 
     def __sub__(self, o):
         if type(o) is Dual:
@@ -109,10 +114,13 @@ class Dual:
                 return o.__rsub__(self)
         elif _is_jet(o):
             return NotImplemented
-        return Dual(self.value - o, self.deriv, self.tag, self.ndir)
+        y = self.value - o
+        return Dual(y, _widen(self.deriv, y, self.ndir) if type(o) is _ndarray else self.deriv, self.tag, self.ndir)
 
     def __rsub__(self, o):
-        return Dual(o - self.value, -self.deriv, self.tag, self.ndir)
+        y = o - self.value
+        d = -self.deriv
+        return Dual(y, _widen(d, y, self.ndir) if type(o) is _ndarray else d, self.tag, self.ndir)
 
     def __mul__(self, o):
         if type(o) is Dual:
@@ -284,6 +292,14 @@ def _is_jet(o) -> bool:
 def _ex(a):
     """Give an array-valued factor a trailing axis so it scales every direction."""
     return a[..., None] if type(a) is _ndarray else a
+
+
+def _widen(d, value, ndir):
+    """A derivative broadcast to the shape of an array value that a constant array widened."""
+    shape = np.shape(value) + ((ndir,) if ndir else ())
+    if np.shape(d) == shape:
+        return d
+    return np.array(np.broadcast_to(d, shape))
 
 
 def _value(o):

@@ -486,6 +486,9 @@ def trace_program(source: str | bytes | Program, at: Mapping[str, Any] | None = 
     """
     from .parse import parse_program
 
+    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
+                                     and source.endswith(".dd") and Path(source).is_file()):
+        source = load_program(source)
     program = source if isinstance(source, Program) else parse_program(source)
     assignments = list(program.assignments)
     if expand:

@@ -216,3 +216,15 @@ def test_import_is_light():
     repo = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo)
     assert out.stdout.strip() == "", f"import dualdiff imported {out.stdout.strip()}"
+
+
+def test_array_dual_deriv_has_value_shape():
+    """SPEC §2: for a numpy value, deriv has the same shape (never a lazily broadcast scalar)."""
+    a = Dual(np.array([1.0, 2.0, 3.0]))
+    assert a.deriv.shape == (3,) and not a.deriv.any()
+    b = Dual(np.array([1.0, 2.0]), 1.0)
+    assert b.deriv.shape == (2,)
+    c = Dual(1.0, 1.0) + np.array([1.0, 2.0])
+    assert c.deriv.shape == (2,) and list(c.deriv) == [1.0, 1.0]
+    d = np.array([1.0, 2.0]) - Dual(1.0, 1.0)
+    assert list(d.deriv) == [-1.0, -1.0]

@@ -227,3 +227,11 @@ def test_load_program(tmp_path):
     assert t.output.value == pytest.approx(0.32009128314057805)
     with pytest.raises(ProgramError, match="cannot read"):
         dd.load_program(tmp_path / "missing.dd")
+
+
+def test_trace_program_accepts_a_path():
+    from pathlib import Path
+
+    t = dd.trace_program(ROOT / "traces" / "backprop.dd")
+    assert t.output.derivs == {"w1": 39.0, "w2": 8.0}
+    assert isinstance(ROOT, Path)
