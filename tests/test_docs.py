@@ -159,7 +159,7 @@ def _run_console(block: Block, capsys) -> None:
 def test_doc_example(block: Block, scratch, monkeypatch, capsys):
     missing = _missing(block.needs)
     if missing:
-        pytest.skip(f"needs {', '.join(missing)}, not written yet")
+        pytest.skip(f"needs {', '.join(missing)} (not installed, or not written yet)")
     monkeypatch.chdir(scratch)
     if block.lang == "python":
         _run_python(block)

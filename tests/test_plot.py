@@ -36,7 +36,7 @@ def test_import_dualdiff_does_not_import_matplotlib():
     r = _run("""
         import sys
         import dualdiff, dualdiff.plot, dualdiff.cli
-        assert 'matplotlib' not in sys.modules, 'matplotlib imported'
+        assert sys.modules.get('matplotlib') is None, 'matplotlib imported'
         print('ok')
     """)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
@@ -72,9 +72,21 @@ def test_plot_without_matplotlib_raises_importerror_with_hint():
 # ---------------------------------------------------------------------------
 # With matplotlib
 # ---------------------------------------------------------------------------
-mpl = pytest.importorskip("matplotlib")
-import dualdiff.plot as ddplot  # noqa: E402
+import importlib.util  # noqa: E402
+
+import dualdiff.plot as ddplot  # noqa: E402  (importing it does not import matplotlib)
 from dualdiff.cli import main  # noqa: E402
+
+WITHOUT_MATPLOTLIB = {"test_import_dualdiff_does_not_import_matplotlib",
+                      "test_cli_plot_without_matplotlib_is_one_line_exit_2",
+                      "test_plot_without_matplotlib_raises_importerror_with_hint"}
+
+
+@pytest.fixture(autouse=True)
+def _needs_matplotlib(request):
+    """matplotlib is the optional plot extra: without it only the tests above run."""
+    if request.node.originalname not in WITHOUT_MATPLOTLIB and importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("needs matplotlib (the plot extra)")
 
 
 def _curve(ax, label=None):
@@ -90,7 +102,9 @@ def _markers(ax, filled: bool):
     pts = []
     for line in ax.get_lines():
         if line.get_linestyle() == "None" and line.get_marker() == "o":
-            is_filled = mpl.colors.same_color(line.get_markerfacecolor(), "black")
+            from matplotlib.colors import same_color
+
+            is_filled = same_color(line.get_markerfacecolor(), "black")
             if is_filled == filled:
                 pts += list(zip(line.get_xdata(), line.get_ydata()))
     return sorted((float(a), float(b)) for a, b in pts)
