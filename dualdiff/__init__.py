@@ -37,4 +37,8 @@ def __getattr__(name: str):
         from .grading import Grader
 
         return Grader
+    if name == "plot":  # dualdiff.plot(f, range, …): the module is callable; matplotlib loads on use
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
     raise AttributeError(f"module 'dualdiff' has no attribute {name!r}")

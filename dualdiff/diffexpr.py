@@ -30,7 +30,13 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
 
     if "\n" in expr or "\r" in expr:
         raise ProgramError("diff takes one expression on one line")
-    program = parse_program(f"f = {expr}")
+    prefix = "f = "
+    try:
+        program = parse_program(prefix + expr)
+    except ProgramError as exc:  # report columns of the expression as the user typed it
+        col = exc.col - len(prefix) if exc.col and exc.col > len(prefix) else exc.col
+        raise ProgramError(exc.reason, line=None, col=None) if col is None else \
+            ProgramError(f"{exc.reason} (at column {col} of the expression)") from None
     names = program.free_names
     missing = [n for n in names if n not in at]
     if missing:
@@ -54,7 +60,7 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
         var = names[0] if names else "x"
         x0 = point.get(var, 0.0)
         try:
-            coeffs = taylor(lambda t: _Evaluator().eval(node, {var: t}), x0, order)
+            coeffs = taylor(lambda t: _Evaluator().evaluate(node, {var: t}), x0, order)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
             raise ProgramError(str(exc)) from None
         rows = [[("f" + "'" * k) if k <= 3 else f"f({k})", coeffs[k] * math.factorial(k)]

@@ -120,7 +120,7 @@ class Trace:
             value, derivs = entry if isinstance(entry, tuple) else (entry, {})
             d = [derivs.get(w, 0.0) for w in self.wrt]
             scope[dep] = Dual(value, np.array(d, dtype=float) if n > 1 else d[0], tag, n if n > 1 else 0)
-        y = _Evaluator(self.exact).eval(step.node, scope)
+        y = _Evaluator(self.exact).evaluate(step.node, scope)
         return _unpack(y, tag, self.wrt)
 
     def local_partials(self, step: Step | str) -> dict[str, Any]:
@@ -134,7 +134,7 @@ class Trace:
         n = len(deps)
         scope = {dep: Dual(values[dep], _unit(i, n, self.exact), tag, n if n > 1 else 0)
                  for i, dep in enumerate(deps)}
-        y = _Evaluator(self.exact).eval(step.node, scope)
+        y = _Evaluator(self.exact).evaluate(step.node, scope)
         _, d = _unpack(y, tag, deps)
         return d
 
@@ -254,7 +254,7 @@ class _Evaluator:
             return self._sympy.pi if name == "pi" else self._sympy.E
         return math.pi if name == "pi" else math.e
 
-    def eval(self, node: Any, env: Mapping[str, Any]) -> Any:
+    def evaluate(self, node: Any, env: Mapping[str, Any]) -> Any:
         kind = type(node)
         if kind is Name:
             return env[node.id]
@@ -263,11 +263,11 @@ class _Evaluator:
         if kind is Const:
             return self.const(node.name)
         if kind is UnaryOp:
-            v = self.eval(node.operand, env)
+            v = self.evaluate(node.operand, env)
             return -v if node.op == "-" else v
         if kind is BinOp:
-            a = self.eval(node.left, env)
-            b = self.eval(node.right, env)
+            a = self.evaluate(node.left, env)
+            b = self.evaluate(node.right, env)
             op = node.op
             if op == "+":
                 return a + b
@@ -281,11 +281,11 @@ class _Evaluator:
                 self._check_exact_power(b)
             return a ** b
         if kind is Call:
-            args = [self.eval(a, env) for a in node.args]
+            args = [self.evaluate(a, env) for a in node.args]
             rule = RULES[node.func]
             if rule.kink is not None:
                 at = F.primal(args[0])
-                if rule.kink(at, *args[1:]):
+                if np.any(rule.kink(at, *args[1:])):  # any() so that array inputs work too
                     self.kinks.append(f"{node.func} at {_short(at)}")
             return getattr(F, node.func)(*args)
         raise TypeError(f"cannot evaluate node {node!r}")
@@ -439,7 +439,7 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
             continue
         ev = _Evaluator(exact)
         try:
-            y = ev.eval(a.expr, env)
+            y = ev.evaluate(a.expr, env)
         except ProgramError:
             raise
         except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError) as exc:
@@ -593,7 +593,7 @@ class _Tape:
         self.taken.add(name)
         line = len(self.assignments) + 1
         self.assignments.append(Assignment(name, node, line, 1, expr_to_text(node), False))
-        value = _Evaluator(False).eval(node, self.values)
+        value = _Evaluator(False).evaluate(node, self.values)
         self.values[name] = value
         return _Recorder(name, value, self)
 
