@@ -25,19 +25,10 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
     f''           12
     """
     from .operators import taylor
-    from .parse import parse_program
+    from .parse import parse_expression
     from .trace import _Evaluator, trace_program
 
-    if "\n" in expr or "\r" in expr:
-        raise ProgramError("diff takes one expression on one line")
-    prefix = "f = "
-    try:
-        program = parse_program(prefix + expr)
-    except ProgramError as exc:  # report columns of the expression as the user typed it
-        col = exc.col - len(prefix) if exc.col and exc.col > len(prefix) else exc.col
-        raise ProgramError(exc.reason, line=None, col=None) if col is None else \
-            ProgramError(f"{exc.reason} (at column {col} of the expression)") from None
-    names = program.free_names
+    node, names = parse_expression(expr)
     missing = [n for n in names if n not in at]
     if missing:
         raise ProgramError(f"no value for {', '.join(missing)}: give it with --at {missing[0]}=VALUE")
@@ -52,7 +43,6 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
             raise ProgramError(f"--at {n}={at[n]}: {at[n]!r} is not a number") from None
     if not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
         raise ProgramError(f"--order must be an integer from 0 to {MAX_ORDER}, got {order}")
-    node = program.steps[0].expr
 
     if len(names) > 1 and order > 1:
         raise ProgramError("--order above 1 needs an expression of one variable")
@@ -66,7 +56,7 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
         rows = [[("f" + "'" * k) if k <= 3 else f"f({k})", coeffs[k] * math.factorial(k)]
                 for k in range(order + 1)]
     else:
-        tr = trace_program(program, at=point)
+        tr = trace_program(f"f = {expr}", at=point)
         rows = [["f", tr.output.value]] + [[f"∂f/∂{w}", tr.output.derivs[w]] for w in tr.wrt]
     if fmt == "json":
         import json

@@ -57,7 +57,7 @@ import math
 import re
 from re import compile as _regex  # (spelled so: a repo hook greps for "compile" + "(")
 import unicodedata
-from typing import NamedTuple, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from .errors import ProgramError
 from .program import (
@@ -762,3 +762,24 @@ def parse_program(source: str | bytes) -> Program:
         raise ProgramError("program only declares inputs (" + ", ".join(inputs)
                            + ") and computes nothing; add a step such as 'y = sin(x)'")
     return Program(tuple(assignments), inputs, decoded)
+
+
+def parse_expression(text: str) -> tuple[Any, list[str]]:
+    """Parse one expression (``dualdiff diff`` and ``dualdiff plot``): (tree, free names).
+
+    Errors carry the column in the expression as the user typed it.
+
+    >>> node, names = parse_expression("x ** 3 * y")
+    >>> names
+    ['x', 'y']
+    """
+    if "\n" in text or "\r" in text:
+        raise ProgramError("expected one expression on one line")
+    prefix = "f = "
+    try:
+        program = parse_program(prefix + text)
+    except ProgramError as err:
+        if err.line == 1 and err.col is not None:
+            raise ProgramError(err.reason, 1, max(1, err.col - len(prefix))) from None
+        raise
+    return program.steps[0].expr, program.free_names

@@ -56,39 +56,10 @@ def _matplotlib() -> tuple[Any, Any]:
 # Expression strings: parse once, evaluate on Dual arrays, find the kinks
 # ---------------------------------------------------------------------------
 def _evaluate(node: Any, env: dict[str, Any]) -> Any:
-    """Evaluate a parsed expression with dualdiff's functions; works elementwise on arrays.
+    """The tracer's evaluator, on whole grids (a plot finds its kinks itself, see ``kinks``)."""
+    from .trace import _Evaluator
 
-    (The tracer's evaluator records kinks per scalar step; a plot needs the same
-    arithmetic on a whole grid, and finds its kinks itself, see ``_kinks``.)
-    """
-    from . import functions as F
-    from .program import BinOp, Call, Const, Name, Num, UnaryOp
-
-    kind = type(node)
-    if kind is Name:
-        return env[node.id]
-    if kind is Num:
-        return float(node.value)
-    if kind is Const:
-        return math.pi if node.name == "pi" else math.e
-    if kind is UnaryOp:
-        v = _evaluate(node.operand, env)
-        return -v if node.op == "-" else v
-    if kind is BinOp:
-        a, b = _evaluate(node.left, env), _evaluate(node.right, env)
-        op = node.op
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            return a / b
-        return a ** b
-    if kind is Call:
-        return getattr(F, node.func)(*[_evaluate(a, env) for a in node.args])
-    raise TypeError(f"cannot evaluate node {node!r}")
+    return _Evaluator().evaluate(node, env)
 
 
 def _calls(node: Any) -> list[Any]:
@@ -108,20 +79,12 @@ class _Expression:
     @classmethod
     def parse(cls, text: str) -> "_Expression":
         from .errors import ProgramError
-        from .parse import parse_program
+        from .parse import parse_expression
 
-        if "\n" in text or "\r" in text:
-            raise ProgramError("plot takes one expression on one line")
-        try:
-            program = parse_program(f"f = {text}")
-        except ProgramError as err:                 # columns of the expression, not of "f = …"
-            if err.line == 1 and err.col is not None:
-                raise ProgramError(err.reason, 1, max(1, err.col - 4)) from None
-            raise
-        names = program.free_names
+        node, names = parse_expression(text)
         if len(names) > 1:
             raise ProgramError(f"plot needs an expression of one variable, got {', '.join(names)}")
-        return cls(text.strip(), program.steps[0].expr, names[0] if names else "x")
+        return cls(text.strip(), node, names[0] if names else "x")
 
     def __call__(self, x: Any) -> Any:
         return _evaluate(self.node, {self.var: x})

@@ -61,7 +61,7 @@ def test_diff(capsys):
     (["table", WORKSHEET, "--wrt", "q"], "not an input"),
     (["tabel"], "invalid choice"),
     ([], "required"),
-    (["diff", "sin(", "--at", "x=1"], "column"),
+    (["diff", "sin(", "--at", "x=1"], "col"),
     (["diff", "y", "--at", "x=1"], "no value for y"),
     (["diff", "__import__('os')", "--at", "x=1"], ""),
     (["diff", "log(x)", "--at", "x=-1"], "log"),
