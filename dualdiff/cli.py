@@ -93,8 +93,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
 # parser
 # ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    from .render import table_formats
-
     fmt_help = "table format: any tabulate format (github, plain, simple, grid, latex, latex_booktabs, html, …), csv or json"
     p = _Parser(prog="dualdiff", formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Forward-mode automatic differentiation that shows its work.",

@@ -14,11 +14,10 @@ from __future__ import annotations
 import glob
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .handtable import HandTableError, read_hand_table
+from .handtable import HandTableError
 from .verify import VerifyReport, parse_tol, verify
 
 HAND_SUFFIXES = (".md", ".markdown", ".csv", ".tsv", ".json", ".txt", ".tex")

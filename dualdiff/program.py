@@ -24,7 +24,6 @@ variable names an expression uses.
 
 from __future__ import annotations
 
-import re
 from re import compile as _regex  # (spelled so: a repo hook greps for "compile" + "(")
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -156,6 +155,49 @@ def names_in(node: Expr) -> list[str]:
         if isinstance(sub, Name):
             seen.setdefault(sub.id, None)
     return list(seen)
+
+
+def fold(node: Expr, *, name: Callable[[str], object], num: Callable[[Num], object],
+         const: Callable[[str], object], call: Callable[[str, list], object],
+         power: Callable[[object, object], object] | None = None) -> object:
+    """Compute a tree bottom-up: leaves and calls by the callables given, signs and
+    ``+ - * / **`` by Python's operators (``power`` may replace ``**``).
+
+    The tracer folds into dual numbers, the symbolic check into sympy expressions.
+    Recursion is bounded by the parser's depth limit.
+
+    >>> fold(BinOp("*", Num(2, "2"), Name("x")), name={"x": 3}.__getitem__,
+    ...      num=lambda n: n.value, const=None, call=None)
+    6
+    """
+    def go(n: Expr) -> object:
+        kind = type(n)
+        if kind is Name:
+            return name(n.id)
+        if kind is Num:
+            return num(n)
+        if kind is Const:
+            return const(n.name)
+        if kind is UnaryOp:
+            v = go(n.operand)
+            return -v if n.op == "-" else v
+        if kind is BinOp:
+            a, b = go(n.left), go(n.right)
+            op = n.op
+            if op == "+":
+                return a + b
+            if op == "-":
+                return a - b
+            if op == "*":
+                return a * b
+            if op == "/":
+                return a / b
+            return power(a, b) if power is not None else a ** b
+        if kind is Call:
+            return call(n.func, [go(a) for a in n.args])
+        raise TypeError(f"not an expression node: {n!r}")
+
+    return go(node)
 
 
 # --------------------------------------------------------------------------- text

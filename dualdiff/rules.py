@@ -26,7 +26,7 @@ Adding a function = one entry below + one line in tests/test_rules.py.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Callable
 

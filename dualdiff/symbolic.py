@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterator
 
-from .program import BinOp, Call, Const, Name, Num, UnaryOp
+from .program import BinOp, Call, Name, Num, UnaryOp, fold
 from .render import format_number, render_table
 from .rules import RULES
 
@@ -260,32 +260,8 @@ class _Converter:
 
     def build(self, node: Any) -> Any:
         sp = self.sp
-        kind = type(node)
-        if kind is Name:
-            return self.env[node.id]
-        if kind is Num:
-            return self.c.literal(node)
-        if kind is Const:
-            return sp.pi if node.name == "pi" else sp.E
-        if kind is UnaryOp:
-            v = self.build(node.operand)
-            return -v if node.op == "-" else v
-        if kind is BinOp:
-            a, b = self.build(node.left), self.build(node.right)
-            op = node.op
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            if op == "/":
-                return a / b
-            return sp.Pow(a, b)
-        if kind is Call:
-            args = [self.build(a) for a in node.args]
-            return self.call(node.func, args)
-        raise TypeError(f"cannot convert node {node!r} to sympy")
+        return fold(node, name=self.env.__getitem__, num=self.c.literal,
+                    const=lambda c: sp.pi if c == "pi" else sp.E, call=self.call, power=sp.Pow)
 
     def call(self, name: str, args: list[Any]) -> Any:
         rule = RULES.get(name)

@@ -29,7 +29,7 @@ import numpy as np
 from . import functions as F
 from .dual import Dual, new_tag
 from .errors import ProgramError
-from .program import Assignment, BinOp, Call, Const, Name, Num, Program, UnaryOp, expr_to_text, names_in
+from .program import Assignment, BinOp, Call, Const, Name, Num, Program, UnaryOp, expr_to_text, fold, names_in
 from .rules import RULES
 
 __all__ = ["Step", "Trace", "trace_program", "load_program", "trace"]
@@ -255,40 +255,21 @@ class _Evaluator:
         return math.pi if name == "pi" else math.e
 
     def evaluate(self, node: Any, env: Mapping[str, Any]) -> Any:
-        kind = type(node)
-        if kind is Name:
-            return env[node.id]
-        if kind is Num:
-            return self.number(node)
-        if kind is Const:
-            return self.const(node.name)
-        if kind is UnaryOp:
-            v = self.evaluate(node.operand, env)
-            return -v if node.op == "-" else v
-        if kind is BinOp:
-            a = self.evaluate(node.left, env)
-            b = self.evaluate(node.right, env)
-            op = node.op
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            if op == "/":
-                return a / b
-            if self.exact:
-                self._check_exact_power(b)
-            return a ** b
-        if kind is Call:
-            args = [self.evaluate(a, env) for a in node.args]
-            rule = RULES[node.func]
-            if rule.kink is not None:
-                at = F.primal(args[0])
-                if np.any(rule.kink(at, *args[1:])):  # any() so that array inputs work too
-                    self.kinks.append(f"{node.func} at {_short(at)}")
-            return getattr(F, node.func)(*args)
-        raise TypeError(f"cannot evaluate node {node!r}")
+        return fold(node, name=env.__getitem__, num=self.number, const=self.const, call=self.call,
+                    power=self.power)
+
+    def power(self, a: Any, b: Any) -> Any:
+        if self.exact:
+            self._check_exact_power(b)
+        return a ** b
+
+    def call(self, func: str, args: list) -> Any:
+        rule = RULES[func]
+        if rule.kink is not None:
+            at = F.primal(args[0])
+            if np.any(rule.kink(at, *args[1:])):  # any() so that array inputs work too
+                self.kinks.append(f"{func} at {_short(at)}")
+        return getattr(F, func)(*args)
 
     def _check_exact_power(self, p: Any) -> None:
         v = F.primal(p)

@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .handtable import HandCell, HandTable, HandTableError, normalize_step_name, read_hand_table, within_digits
+from .handtable import HandCell, HandTable, normalize_step_name, read_hand_table, within_digits
 
 VERDICTS = ("correct", "carried", "wrong", "missing", "extra")
 MARKS = {"correct": "✓", "carried": "↪", "wrong": "✗", "missing": "?", "extra": "+"}
@@ -167,7 +167,7 @@ class VerifyReport:
 
     # -- presentation ---------------------------------------------------------
     def table(self, fmt: str = "github", digits: int = 8) -> str:
-        from .render import format_number, render_table, trace_to_json  # noqa: F401
+        from .render import format_number, render_table
 
         if fmt == "json":
             return self.to_json()
