@@ -57,14 +57,9 @@ def format_number(v: Any, digits: int = 8) -> str:
 
         s = mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-4, max_fixed=digits)
         return "0" if _is_zero_text(s) else s
-    try:
-        f = float(v)
-    except (TypeError, ValueError, OverflowError):
-        return str(v)
-    if math.isnan(f):
-        return "nan"
-    if math.isinf(f):
-        return "inf" if f > 0 else "-inf"
+    f = _as_float(v)
+    if not isinstance(f, float) or not math.isfinite(f):
+        return f if isinstance(f, str) else str(f)
     if f.is_integer() and abs(f) < 1e15:
         return str(int(f))
     s = f"{f:#.{digits}g}"
@@ -227,6 +222,11 @@ def json_number(v: Any) -> Any:
     kind = type(v).__module__.split(".")[0]
     if kind == "sympy" and getattr(v, "is_Integer", False):
         return int(v)
+    return _as_float(v)
+
+
+def _as_float(v: Any) -> float | str:
+    """A finite float, or the text "nan"/"inf"/"-inf", or str(v) when v is not a number."""
     try:
         f = float(v)
     except (TypeError, ValueError, OverflowError):
