@@ -10,7 +10,7 @@ symbolic or plotting feature is first used.
 from .dual import Dual
 from .jet import Jet
 from .functions import (  # noqa: F401  (generated from the rule table)
-    abs, acos, asin, atan, cos, cosh, cot, csc, e, elu, erf, exp, expm1, gelu, leaky_relu, log,
+    abs, acos, asin, atan, cos, cosh, cot, csc, e, elu, erf, erfc, exp, expm1, gelu, leaky_relu, log,
     log1p, logsumexp, pi, pow, relu, sec, selu, sigmoid, sin, sinh, softmax, softplus, sqrt, swish,
     tan, tanh,
 )
@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Dual", "Jet", "RULES", "ProgramError", "Grader", "Step", "Trace", "trace_program", "load_program", "trace",
     "derivative", "value_and_derivative", "gradient", "jacobian", "jvp", "hessian", "taylor", "nth_derivative",
-    "abs", "acos", "asin", "atan", "cos", "cosh", "cot", "csc", "e", "elu", "erf", "exp", "expm1", "gelu",
+    "abs", "acos", "asin", "atan", "cos", "cosh", "cot", "csc", "e", "elu", "erf", "erfc", "exp", "expm1", "gelu",
     "leaky_relu", "log", "log1p", "logsumexp", "pi", "pow", "relu", "sec", "selu", "sigmoid", "sin", "sinh",
     "softmax", "softplus", "sqrt", "swish", "tan", "tanh",
 ]

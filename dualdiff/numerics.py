@@ -164,6 +164,13 @@ def erf_np(x):
     return np.asarray(_erf_ufunc(np.asarray(x, dtype=float)), dtype=float)
 
 
+_erfc_ufunc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def erfc_np(x):
+    return np.asarray(_erfc_ufunc(np.asarray(x, dtype=float)), dtype=float)
+
+
 def softmax_np(x):
     x = np.asarray(x, dtype=float)
     z = np.exp(x - np.max(x))

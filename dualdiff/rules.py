@@ -209,6 +209,9 @@ _elem("log1p", math.log1p, np.log1p, lambda x, y: 1 / (1 + x), need="x > -1",
 _elem("erf", math.erf, nx.erf_np, lambda x, y: (2 / fn.sqrt(_const(x, "pi"))) * fn.exp(-(x * x)),
       latex="\\operatorname{{erf}}\\left({x}\\right)", derivative_text="(2/√π)·e^(-u²)·u'",
       doc="error function")
+_elem("erfc", math.erfc, nx.erfc_np, lambda x, y: -(2 / fn.sqrt(_const(x, "pi"))) * fn.exp(-(x * x)),
+      latex="\\operatorname{{erfc}}\\left({x}\\right)", derivative_text="-(2/√π)·e^(-u²)·u'",
+      doc="complementary error function 1 - erf(x), accurate where erf(x) is near 1")
 _add(Rule(
     name="abs", float=abs, numpy=np.abs, mpmath=lambda x: abs(x), sympy=lambda x: _sp().Abs(x),
     deriv=lambda x, y: _sign(x), kink=_at_zero, kink_note="abs'(0) = 0, taking sign(0) = 0",
@@ -289,7 +292,8 @@ _add(Rule(
 ))
 _add(Rule(
     name="gelu", family="activation",
-    define=lambda x: x * (1 + fn.erf(x / _const(x, "sqrt2"))) / 2,
+    # Φ(x) = erfc(-x/√2)/2: unlike (1 + erf(x/√2))/2 it does not cancel for x << 0.
+    define=lambda x: x * fn.erfc(-x / _const(x, "sqrt2")) / 2,
     sympy=lambda x: x / 2 * (1 + _sp().erf(x / _sp().sqrt(2))),
     text="gelu({x})", latex="\\operatorname{{gelu}}\\left({x}\\right)",
     derivative_text="(Φ(u) + u·φ(u))·u'", doc="x·Φ(x) with Φ the normal CDF (exact erf form, as in PyTorch)",

@@ -17,7 +17,7 @@ well conditioned, so that a relative error of 1e-13 is a fair demand on double p
   straddle the kink (the kink conventions are tested in test_activations.py);
 * swish: x in [-40, -6] ∪ [-0.5, 20] with β in [0.5, 2], away from the zero of swish' near
   βx ≈ -1.28, where the derivative is a difference of nearly equal terms;
-* gelu: x in [-0.5, 8]; for x << 0 the formula x/2·(1 + erf(x/√2)) cancels (1 + erf ≈ 0)
+* gelu: x in [-20, 8] (computed as x/2·erfc(-x/√2), which does not cancel for x << 0)
   and the derivative has a zero near x ≈ -0.75;
 * log: x in [1e-3, 1e3], base in [0.1, 0.7] ∪ [1.5, 10] (not near 1, where log(base) → 0);
 * the rest: wide ranges where double precision holds (exp in [-50, 50], tanh and
@@ -131,6 +131,7 @@ REFERENCES: dict[str, Ref] = {
     "expm1":      Ref(mpmath.expm1, floats(-20.0, 20.0)),
     "log1p":      Ref(mpmath.log1p, floats(-0.9, 10.0)),
     "erf":        Ref(mpmath.erf, floats(-4.0, 4.0)),
+    "erfc":       Ref(mpmath.erfc, floats(-4.0, 20.0), jet_x=floats(-4.0, 4.0)),  # mpmath.taylor loses erfc(x > 6)
     "abs":        Ref(mpmath.fabs, AWAY_FROM_KINK),
     "pow":        Ref(mpmath.power, floats(0.1, 10.0), floats(-3.0, 3.0).map(lambda p: (p,)),
                       sympy_points=POSITIVE),
@@ -148,7 +149,7 @@ REFERENCES: dict[str, Ref] = {
     "swish":      Ref(lambda x, b=1.0: x * _mp_sigmoid(b * x), union((-40.0, -6.0), (-0.5, 20.0)),
                       st.one_of(st.just(()), floats(0.5, 2.0).map(lambda b: (b,))),
                       float_constants=True),
-    "gelu":       Ref(lambda x: x / 2 * (1 + mpmath.erf(x / mpmath.sqrt(2))), floats(-0.5, 8.0)),
+    "gelu":       Ref(lambda x: x / 2 * mpmath.erfc(-x / mpmath.sqrt(2)), floats(-20.0, 8.0), jet_x=floats(-6.0, 8.0)),
     "softmax":    Ref(_mp_softmax, st.lists(floats(-20.0, 20.0), min_size=1, max_size=4), vector=True),
     "logsumexp":  Ref(_mp_logsumexp, st.lists(floats(-20.0, 20.0), min_size=1, max_size=4), vector=True),
 }

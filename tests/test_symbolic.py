@@ -39,7 +39,7 @@ BAYDIN = "x1 = 2\nx2 = 5\nf = log(x1) + x1 * x2 - sin(x2)\n"
 EVERY_FUNCTION = """x = 0.3
 a = sin(x) + cos(x) + tan(x) + cot(x) + sec(x) + csc(x)
 b = asin(x) + acos(x) + atan(x)
-c = sinh(x) + cosh(x) + tanh(x) + exp(x) + log(x) + log(x, 2) + sqrt(x) + expm1(x) + log1p(x) + erf(x) + abs(x)
+c = sinh(x) + cosh(x) + tanh(x) + exp(x) + log(x) + log(x, 2) + sqrt(x) + expm1(x) + log1p(x) + erf(x) + erfc(x) + abs(x)
 d = sigmoid(x) + relu(x) + leaky_relu(-x) + leaky_relu(x, 0.2) + elu(-x) + elu(x, 2) + selu(x) + selu(-x) + softplus(x)
 f = swish(x) + swish(x, 2) + gelu(x) + softmax(x) + logsumexp(x) + pow(x, 3) + pow(a, x)
 y = a * b + c / d + f ** 2 - pi * e
