@@ -37,6 +37,13 @@ def _at_pairs(items: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
+def wrt_names(items: Sequence[str] | None) -> list[str] | None:
+    """``--wrt w,b`` and ``--wrt w b`` both give ["w", "b"]; no --wrt gives None (all inputs)."""
+    if not items:
+        return None
+    return [t.strip() for item in items for t in item.split(",") if t.strip()]
+
+
 def _number(name: str, text: str) -> float:
     try:
         v = float(text)
@@ -53,7 +60,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
     program = load_program(args.program)
     at: dict[str, Any] = {k: (v if args.exact else _number(k, v)) for k, v in _at_pairs(args.at).items()}
-    tr = trace_program(program, at=at, wrt=args.wrt, expand=args.expand, adjoints=args.adjoints,
+    tr = trace_program(program, at=at, wrt=wrt_names(args.wrt), expand=args.expand, adjoints=args.adjoints,
                        exact=args.exact)
     report = None
     if args.check:
@@ -109,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "  dualdiff table traces/sincos_worksheet.dd --at x=2 --format latex --digits 6\n"
                               "  dualdiff table traces/backprop.dd --adjoints --check")
     t.add_argument("program", help="a .dd program file")
-    t.add_argument("--at", action="append", metavar="NAME=VALUE", help="set an input (repeat, or x=1,y=2)")
-    t.add_argument("--wrt", metavar="NAMES", help="inputs to differentiate with respect to, comma-separated (default: all)")
+    t.add_argument("--at", action="extend", nargs="+", metavar="NAME=VALUE", help="set an input (repeat, or x=1,y=2)")
+    t.add_argument("--wrt", action="extend", nargs="+", metavar="NAMES", help="inputs to differentiate with respect to, comma-separated (default: all)")
     t.add_argument("--format", default="github", metavar="FMT", help=fmt_help)
     t.add_argument("--digits", type=int, default=8, help="significant digits (default 8)")
     t.add_argument("--expand", action="store_true", help="one row per elementary operation (Wengert list)")
@@ -126,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "  dualdiff diff 'sigmoid(x)' --at x=0 --order 5\n"
                               "  dualdiff diff 'x**3 * y + 3*x' --at x=2,y=3")
     d.add_argument("expr", help="an expression in the program language, e.g. 'sin(x)**2'")
-    d.add_argument("--at", action="append", metavar="NAME=VALUE", help="the point (every name the expression uses)")
+    d.add_argument("--at", action="extend", nargs="+", metavar="NAME=VALUE", help="the point (every name the expression uses)")
     d.add_argument("--order", type=int, default=1, help="highest derivative order (one variable; default 1)")
     d.add_argument("--format", default="simple", metavar="FMT", help=fmt_help)
     d.add_argument("--digits", type=int, default=12, help="significant digits (default 12)")
@@ -141,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "  dualdiff check prog.dd 'submissions/*.md' --format gradescope --carried-credit 0.5")
     c.add_argument("program", help="the .dd program the table is about")
     c.add_argument("hand", nargs="+", help="hand table file(s), a folder or a glob")
-    c.add_argument("--at", action="append", metavar="NAME=VALUE", help="set an input")
-    c.add_argument("--wrt", metavar="NAMES", help="derivative columns, comma-separated (default: all inputs)")
+    c.add_argument("--at", action="extend", nargs="+", metavar="NAME=VALUE", help="set an input")
+    c.add_argument("--wrt", action="extend", nargs="+", metavar="NAMES", help="derivative columns, comma-separated (default: all inputs)")
     c.add_argument("--tol", default="digits", help="digits (default) or rtol=…,atol=…")
     c.add_argument("--no-carry-forward", action="store_true", help="do not excuse errors carried from an earlier wrong cell")
     c.add_argument("--carried-credit", type=float, default=1.0, metavar="W",

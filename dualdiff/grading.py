@@ -132,12 +132,12 @@ def parse_weights(items: Iterable[str] | None) -> dict[Any, float]:
 
 
 def run_check(args: Any) -> int:
-    from .cli import UsageError, _at_pairs, _number
+    from .cli import UsageError, _at_pairs, _number, wrt_names
 
     at = {k: _number(k, v) for k, v in _at_pairs(args.at).items()}
     if not 0.0 <= args.carried_credit <= 1.0:
         raise UsageError(f"--carried-credit must be between 0 and 1, got {args.carried_credit:g}")
-    grader = Grader(args.program, at=at, wrt=args.wrt, tol=args.tol, carry_forward=not args.no_carry_forward,
+    grader = Grader(args.program, at=at, wrt=wrt_names(args.wrt), tol=args.tol, carry_forward=not args.no_carry_forward,
                     carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)))
     sources = expand_sources(args.hand)
     if not sources:

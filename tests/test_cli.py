@@ -109,3 +109,12 @@ def test_table_path_does_not_import_sympy():
             "print('SYMPY' if 'sympy' in sys.modules else 'NOSYMPY', file=sys.stderr)" % WORKSHEET)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "NOSYMPY" in r.stderr
+
+
+def test_at_and_wrt_take_several_values(capsys):
+    prog = str(ROOT / "traces" / "squared_error.dd")
+    code, a, _ = run(capsys, "table", prog, "--at", "w=1", "b=0", "--wrt", "w", "b", "--format", "csv")
+    code2, b, _ = run(capsys, "table", prog, "--at", "w=1,b=0", "--wrt", "w,b", "--format", "csv")
+    assert code == code2 == 0 and a == b
+    assert a.splitlines()[0] == "step,expression,value,d/dw,d/db"
+    assert a.splitlines()[1] == "w,input,1,1,0"
