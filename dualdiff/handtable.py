@@ -472,8 +472,21 @@ def _literal_value(m: re.Match[str], signed: bool, decimal_comma: bool | None) -
     return _Reading(value, len(fp) - exponent, None, style)
 
 
+# A cell that is nothing but a plain decimal (the common case) is read without the
+# markup machinery; anything else takes the general path below.
+_PLAIN_DECIMAL = re.compile(r"\s*(-?)(\d+)(?:\.(\d+))?\s*")
+
+
 @functools.lru_cache(maxsize=65536)  # pure; grading scripts see the same cells again and again
 def _read(text: str, decimal_comma: bool | None = None) -> _Reading:
+    m = _PLAIN_DECIMAL.fullmatch(text) if text is not None else None
+    if m is not None and len(m.group(2)) < 16:
+        sign, ip, fp = m.groups()
+        return _Reading(float(f"{sign}{ip}.{fp or '0'}"), len(fp or ""), None, "period" if fp is not None else None)
+    return _read_general(text, decimal_comma)
+
+
+def _read_general(text: str, decimal_comma: bool | None = None) -> _Reading:
     if text is None or _is_blank_text(text):
         return _Reading(None, None, None, None)
     if len(text) > MAX_CELL:

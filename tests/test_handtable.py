@@ -605,3 +605,17 @@ def test_read_hand_table_raises_only_hand_table_error(text):
 @given(st.text(max_size=60))
 def test_normalize_step_name_never_raises(text):
     assert isinstance(normalize_step_name(text), str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**12), st.integers(0, 12), st.booleans())
+def test_plain_decimal_fast_path_agrees_with_general_reader(digits, places, negative):
+    from dualdiff.handtable import _read, _read_general
+
+    text = str(digits)
+    if places:
+        text = text.rjust(places + 1, "0")
+        text = text[:-places] + "." + text[-places:]
+    if negative:
+        text = "-" + text
+    assert _read.__wrapped__(text) == _read_general(text)
