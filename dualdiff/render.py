@@ -146,7 +146,7 @@ def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bo
     for s in trace.rows:
         row = [show_name(s.name, family), show_expr(s, family), format_number(s.value, digits)]
         if exact_forms and trace.exact:
-            row.append(str(s.value))
+            row.append(_short_exact(s.value))
         row += [format_number(s.derivs.get(w), digits) for w in trace.wrt]
         if adjoints:
             row.append(format_number(s.adjoint, digits))
@@ -156,6 +156,14 @@ def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bo
             row.append(_note(s))
         rows.append(row)
     return headers, rows
+
+
+EXACT_WIDTH = 40  # a table cell, not a proof: the full form is in to_json()
+
+
+def _short_exact(v: Any) -> str:
+    text = str(v)
+    return text if len(text) <= EXACT_WIDTH else text[:EXACT_WIDTH - 1] + "…"
 
 
 def _note(step: Any) -> str:
