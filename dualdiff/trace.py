@@ -349,8 +349,8 @@ def _coerce_input(name: str, value: Any, exact: bool) -> Any:
             value = Fraction(value) if exact else float(value)
         except (ValueError, ZeroDivisionError):
             raise ProgramError(f"input {name}: {value!r} is not a number") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, np.number)) and \
-            type(value).__module__.split(".")[0] not in ("sympy", "mpmath"):
+    foreign = type(value).__module__.split(".")[0] in ("sympy", "mpmath")  # exact / high precision
+    if isinstance(value, bool) or not (isinstance(value, (int, float, Fraction, np.number)) or foreign):
         raise ProgramError(f"input {name}: {value!r} is not a number")
     if exact:
         import sympy
@@ -362,11 +362,7 @@ def _coerce_input(name: str, value: Any, exact: bool) -> Any:
             f = Fraction(float(value))  # the binary float exactly: no digits invented
             return sympy.Rational(f.numerator, f.denominator)
         return value
-    if type(value).__module__.split(".")[0] in ("sympy", "mpmath"):
-        return value
-    if isinstance(value, Fraction):
-        return float(value)
-    return float(value)
+    return value if foreign else float(value)
 
 
 def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, Any] | None,
@@ -411,7 +407,7 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
         else:
             env[name] = v
         derivs = {w: (1 if w == name else 0) if exact else (1.0 if w == name else 0.0) for w in wrt_list}
-        input_steps.append(Step(name, _input_text(program, name), v, derivs, None, 0, True))
+        input_steps.append(Step(name, "input", v, derivs, None, 0, True))
 
     steps: list[Step] = []
     seen_nonfinite = False
@@ -435,13 +431,6 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
     if adjoints:
         trace.compute_adjoints()
     return trace
-
-
-def _input_text(program: Program, name: str) -> str:
-    for a in program.assignments:
-        if a.target == name and a.is_input:
-            return "input"
-    return "input"
 
 
 def _all_finite(value: Any, derivs: Mapping[str, Any]) -> bool:

@@ -235,3 +235,13 @@ def test_trace_program_accepts_a_path():
     t = dd.trace_program(ROOT / "traces" / "backprop.dd")
     assert t.output.derivs == {"w1": 39.0, "w2": 8.0}
     assert isinstance(ROOT, Path)
+
+
+def test_trace_at_high_precision_with_mpmath_input():
+    with mpmath.workdps(50):
+        t = dd.trace_program(WORKSHEET, at={"x": mpmath.mpf(1)})
+        ref = mp_worksheet(1, dps=50)
+        for s in t.steps:
+            val, der = ref[s.name]
+            assert abs(s.value - val) < mpmath.mpf(10) ** -45
+            assert abs(s.derivs["x"] - der) < mpmath.mpf(10) ** -45
