@@ -32,7 +32,9 @@ class Jet:
     __array_priority__ = 1000
     _op_priority = 20.0  # sympy <op> Jet defers to Jet (sympy's own Expr has 10.0)
 
-    def __init__(self, coeffs: Sequence[Any]):
+    def __init__(self, coeffs: Sequence[Any] | Any):
+        if np.ndim(coeffs) == 0 and not isinstance(coeffs, (list, tuple)):
+            coeffs = [coeffs]  # a plain number is a constant jet of order 0
         coeffs = list(coeffs)
         if not coeffs:
             raise ValueError("Jet needs at least one coefficient")

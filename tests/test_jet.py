@@ -110,3 +110,10 @@ def test_taylor_with_array_point():
     x = np.array([0.0, 1.0])
     got = taylor(dd.exp, x, 2)
     np.testing.assert_allclose(got[2], np.exp(x) / 2, rtol=1e-15)
+
+
+def test_jet_from_a_plain_number_is_a_constant():
+    assert dd.Jet(2.0).coeffs == [2.0]
+    assert (dd.Jet(2.0) * 3).coeffs == [6.0]
+    with pytest.raises(ValueError):
+        dd.Jet([])
