@@ -33,7 +33,7 @@ class Jet:
     _op_priority = 20.0  # sympy <op> Jet defers to Jet (sympy's own Expr has 10.0)
 
     def __init__(self, coeffs: Sequence[Any] | Any):
-        if np.ndim(coeffs) == 0 and not isinstance(coeffs, (list, tuple)):
+        if not isinstance(coeffs, (list, tuple)) and np.ndim(coeffs) == 0:
             coeffs = [coeffs]  # a plain number is a constant jet of order 0
         coeffs = list(coeffs)
         if not coeffs:
