@@ -47,7 +47,9 @@ class Dual:
     12.0
     """
 
-    __slots__ = ("value", "deriv", "tag", "ndir")
+    # _memo (never set for scalars): kernel results on an array value computed while
+    # differentiating, kept for the next rule on the same Dual (see functions._on_array).
+    __slots__ = ("value", "deriv", "tag", "ndir", "_memo")
     __array_priority__ = 1000  # ndarray <op> Dual defers to Dual
     _op_priority = 20.0        # sympy <op> Dual defers to Dual (sympy's own Expr has 10.0)
 

@@ -153,6 +153,8 @@ def _make(rule: Rule) -> Callable[..., Any]:
             return kf(x, *params)
         if t is Dual:
             v = x.value
+            if type(v) is _ndarray and not params and v.dtype == np.float64:
+                return _on_array(x, v, name, kn, deriv)
             y = kf(v, *params) if type(v) is float else core(v, *params)
             try:
                 fp = deriv(v, y, *params)
@@ -162,6 +164,14 @@ def _make(rule: Rule) -> Callable[..., Any]:
                 fp = fp[..., None]
             return Dual(y, fp * x.deriv, x.tag, x.ndir)
         if t is _ndarray:
+            if x is _memo[0] and not params:  # inside a rule on this very array: reuse
+                d = _memo[1]
+                r = d.get(name)
+                if r is None:
+                    r = kn(x)
+                    if name not in _memo[2]:  # keep only what a later rule can still use
+                        d[name] = r
+                return r
             return kn(x, *params)
         if t is Jet:
             return jet_apply(rule, core, x, params)
@@ -204,6 +214,41 @@ def _make(rule: Rule) -> Callable[..., Any]:
         return core(x)
 
     return core1
+
+
+# While a rule runs on an array-valued Dual: (the array, its memo, names already handed out).
+_memo: list = [None, None, None]
+
+
+def _on_array(x: Dual, v: np.ndarray, name: str, kn: Callable, deriv: Callable) -> Dual:
+    """f(x) for a Dual with a float64 array value, sharing kernel work between rules.
+
+    u = sin(s); v = cos(s) needs sin and cos of the same array twice: sin's derivative
+    already computes cos(s.value).  Such *internal* results (never handed to the user)
+    are kept on the Dual; a later rule on the same Dual hands one out once and forgets
+    it.  A result already handed out is never reused, so nothing the user holds is
+    shared; and an array changed in place under a Dual invalidates that Dual's
+    derivative anyway.
+    """
+    memo = getattr(x, "_memo", None)
+    if memo is None or memo[0] is not v:
+        memo = x._memo = (v, {}, set())
+    found, given = memo[1], memo[2]
+    y = found.pop(name, None)
+    if y is None:
+        y = kn(v)
+    given.add(name)
+    outer = _memo[:]
+    _memo[:] = memo
+    try:
+        fp = deriv(v, y)
+    except ZeroDivisionError:
+        raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {v!r}") from None
+    finally:
+        _memo[:] = outer
+    if x.ndir and type(fp) is _ndarray:
+        fp = fp[..., None]
+    return Dual(y, fp * x.deriv, x.tag, x.ndir)
 
 
 def _sympy_domain_check(kf, x, params):

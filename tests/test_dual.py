@@ -228,3 +228,35 @@ def test_array_dual_deriv_has_value_shape():
     assert c.deriv.shape == (2,) and list(c.deriv) == [1.0, 1.0]
     d = np.array([1.0, 2.0]) - Dual(1.0, 1.0)
     assert list(d.deriv) == [-1.0, -1.0]
+
+
+def test_array_rules_share_work_but_never_what_the_user_holds():
+    """sin(s) then cos(s) on one array Dual reuse cos(s.value) internally (a speed-up);
+    results are the closed forms, and arrays handed out are never reused afterwards."""
+    x = np.linspace(-2.0, 2.0, 7)
+    s = Dual(x, np.full(7, 2.0))
+    u = dd.sin(s)
+    v = dd.cos(s)
+    assert np.array_equal(u.value, np.sin(x)) and np.array_equal(u.deriv, 2 * np.cos(x))
+    assert np.array_equal(v.value, np.cos(x)) and np.array_equal(v.deriv, -2 * np.sin(x))
+    u.value[:] = 99.0          # the user mutates what was handed out ...
+    v.value[:] = 42.0
+    again = dd.cos(s)          # ... and later results do not see it
+    assert np.array_equal(again.value, np.cos(x)) and np.array_equal(again.deriv, -2 * np.sin(x))
+    assert dd.sin(s).value is not u.value
+    # a different Dual over a different array starts afresh
+    w = Dual(x + 1.0, np.ones(7))
+    assert np.array_equal(dd.cos(w).value, np.cos(x + 1.0))
+
+
+def test_array_sharing_with_several_directions_and_plain_arrays():
+    x = np.array([0.3, 1.2])
+    s = Dual(x, np.eye(2))                 # two directions
+    c = dd.cos(s)
+    t = dd.sin(s)
+    assert np.allclose(t.deriv, np.diag(np.cos(x))) and np.allclose(c.deriv, np.diag(-np.sin(x)))
+    # plain arrays are never memoised: in-place changes between calls are seen
+    a = np.array([0.1, 0.2])
+    first = dd.sin(a)
+    a[:] = [1.0, 2.0]
+    assert np.array_equal(dd.sin(a), np.sin([1.0, 2.0])) and not np.array_equal(first, dd.sin(a))
