@@ -154,6 +154,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .files import read_limited  # standard library only, like this module
+
 __all__ = [
     "HandCell",
     "HandTable",
@@ -164,6 +166,7 @@ __all__ = [
     "within_digits",
     "digits_tolerance",
 ]
+
 
 MAX_BYTES = 5 * 1024 * 1024  # a hand table is a page or two; anything bigger is a mistake
 
@@ -1094,19 +1097,7 @@ def _sniff(text: str) -> str:
 
 
 def _read_file(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise HandTableError(f"{path}: cannot read: {e.strerror}") from None
-    if path.is_dir():
-        raise HandTableError(f"{path}: is a directory, not a hand table")
-    if size > MAX_BYTES:
-        raise HandTableError(f"{path}: file too large ({size} bytes; hand tables are limited to 5 MB)")
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise HandTableError(f"{path}: cannot read: {e.strerror}") from None
-    return _decode(data, str(path))
+    return _decode(read_limited(path, MAX_BYTES, HandTableError, "hand table"), str(path))
 
 
 def _decode(data: bytes, source: str) -> str:

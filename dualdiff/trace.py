@@ -468,23 +468,11 @@ def trace_program(source: str | bytes | Program, at: Mapping[str, Any] | None = 
 
 
 def load_program(path: str | Path) -> Program:
-    """Read and parse a ``.dd`` file (errors name the file)."""
-    from .parse import parse_program
+    """Read and parse a ``.dd`` file (errors name the file; a huge file is refused unread)."""
+    from .files import read_limited
+    from .parse import MAX_SOURCE_BYTES, parse_program
 
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-    except OSError as exc:
-        raise ProgramError(f"cannot read {path}: {exc.strerror or exc}") from None
-    from .parse import MAX_SOURCE_BYTES
-
-    if size > MAX_SOURCE_BYTES:
-        raise ProgramError(f"{path}: file is {size} bytes; programs are limited to {MAX_SOURCE_BYTES} bytes")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ProgramError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse_program(data)
+    return parse_program(read_limited(path, MAX_SOURCE_BYTES, ProgramError, "program"))
 
 
 # ---------------------------------------------------------------------------
