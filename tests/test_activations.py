@@ -58,7 +58,11 @@ def test_sigmoid_far_tails_no_warning():
         for x in (-1000.0, 1000.0, -745.0, 800.0):
             y, d = dd.value_and_derivative(dd.sigmoid, x)
             assert math.isfinite(y) and math.isfinite(d)
-        assert dd.sigmoid(-1000.0) == 0.0 or dd.sigmoid(-1000.0) > 0  # e^-1000 underflows to 0
+        # σ(-1000) = e^-1000/(1 + e^-1000) ≈ 5e-435 (mpmath), below the smallest double 4.9e-324:
+        # the correctly rounded value and derivative are exactly 0.0 (and never negative or nan).
+        with mpmath.workdps(30):
+            assert mpmath.exp(-1000) / (1 + mpmath.exp(-1000)) < mpmath.mpf("4.9e-324") / 2
+        assert dd.value_and_derivative(dd.sigmoid, -1000.0) == (0.0, 0.0)
         assert dd.sigmoid(1000.0) == 1.0
         import numpy as np
         y = dd.sigmoid(np.array([-1000.0, 0.0, 1000.0]))
