@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .handtable import HandTableError
-from .verify import VerifyReport, parse_tol, verify
+from .verify import VerifyReport, cell_notes, parse_tol, verify
 
 HAND_SUFFIXES = (".md", ".markdown", ".csv", ".tsv", ".json", ".txt", ".tex")
 
@@ -75,7 +75,8 @@ def gradescope_results(report: VerifyReport, carried_credit: float = 1.0, name: 
         earned = sum(c.weight * (1.0 if c.verdict == "correct" else carried_credit if c.verdict == "carried" else 0.0)
                      for c in cells)
         possible = sum(c.weight for c in cells)
-        lines = [f"{c.column}: {c.mark} {c.verdict}" + (f" - {c.reason}" if c.reason else "") for c in cells]
+        lines = [f"{c.column}: {c.mark} {c.verdict}" + (f" - {c.reason}" if c.reason else "")
+                 + (f"\n  {cell_notes(c)}" if cell_notes(c) else "") for c in cells]
         tests.append({
             "name": f"step {step}",
             "score": round(earned, 6),

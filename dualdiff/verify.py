@@ -48,6 +48,8 @@ class Cell:
     carried_expected: Any = None  # what the student's own earlier values imply
     slip: str | None = None     # for a carried cell: the step where its chain went wrong
     weight: float = 1.0
+    diagnosis: Any = None       # a diagnose.Diagnosis on wrong cells (what slip explains it)
+    formula: Any = None         # a formula.FormulaNote when the cell shows the student's formula
 
     @property
     def mark(self) -> str:
@@ -174,6 +176,10 @@ class VerifyReport:
         headers = ["step", "column", "given", "expected", "verdict", "reason"]
         rows = [[c.step, c.column, _given_text(c, digits),
                  format_number(c.expected, digits), f"{c.mark} {c.verdict}", c.reason] for c in self.cells]
+        if any(c.diagnosis is not None or c.formula is not None for c in self.cells):
+            headers.append("diagnosis")
+            for row, c in zip(rows, self.cells):
+                row.append(cell_notes(c))
         return render_table(headers, rows, fmt)
 
     def summary(self) -> str:
@@ -203,7 +209,10 @@ class VerifyReport:
             "cells": [{"step": c.step, "column": c.column, "given": json_number(c.given), "text": c.text,
                        "expected": json_number(c.expected), "verdict": c.verdict, "reason": c.reason,
                        **({"carried_expected": json_number(c.carried_expected), "slip": c.slip}
-                          if c.verdict == "carried" else {})} for c in self.cells],
+                          if c.verdict == "carried" else {}),
+                       **({"diagnosis": c.diagnosis.to_dict()} if c.diagnosis is not None else {}),
+                       **({"formula": c.formula.to_dict()} if c.formula is not None else {})}
+                      for c in self.cells],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -231,6 +240,16 @@ def _near(target: float, given: float, decimals: int | None, slack: float) -> bo
     return abs(given - target) <= unit + slack + 1e-12 * max(1.0, abs(target))
 
 
+def cell_notes(c: Cell) -> str:
+    """The diagnosis and the formula note of a cell, as one line (empty when none)."""
+    parts = []
+    if c.diagnosis is not None:
+        parts.append(f"[{', '.join(c.diagnosis.codes)}] {c.diagnosis.sentence}")
+    if c.formula is not None and not c.formula.agrees:
+        parts.append(f"formula: {c.formula.sentence}")
+    return "; ".join(parts)
+
+
 def _given_text(c: Cell, digits: int) -> str:
     """The cell as written when short, else the number read from it."""
     from .render import format_number
@@ -255,16 +274,22 @@ def _short(v: float) -> str:
 
 
 def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = True,
-           weights: Mapping[Any, float] | None = None) -> VerifyReport:
+           weights: Mapping[Any, float] | None = None, diagnose: bool = True) -> VerifyReport:
     """Judge every cell of ``hand`` against ``trace`` (see the module docstring).
 
     ``hand`` is a dict, a path, a table text or an already read :class:`HandTable`.
     ``weights`` maps a step name, or a (step, column) pair, to a cell weight
-    (default 1) for partial credit.
+    (default 1) for partial credit.  ``diagnose`` (default True) explains every wrong
+    cell (``cell.diagnosis``, see :mod:`dualdiff.diagnose`).
     """
     tolerance = parse_tol(tol)
     table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
-    return _judge(trace, table, tolerance, carry_forward, weights or {})
+    report = _judge(trace, table, tolerance, carry_forward, weights or {})
+    if diagnose:
+        from .diagnose import diagnose_report
+
+        diagnose_report(trace, report, table)
+    return report
 
 
 def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
