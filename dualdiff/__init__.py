@@ -7,16 +7,13 @@
 Importing dualdiff imports numpy only; sympy and matplotlib are imported when a
 symbolic or plotting feature is first used.
 """
+from . import functions as _functions
 from .dual import Dual
-from .jet import Jet
-from .functions import (  # noqa: F401  (generated from the rule table)
-    abs, acos, asin, atan, cos, cosh, cot, csc, e, elu, erf, erfc, exp, expm1, gelu, leaky_relu, log,
-    log1p, logsumexp, pi, pow, relu, sec, selu, sigmoid, sin, sinh, softmax, softplus, sqrt, swish,
-    tan, tanh,
-)
-from .operators import derivative, gradient, hessian, jacobian, jvp, nth_derivative, taylor, value_and_derivative
-from .rules import RULES
 from .errors import ProgramError
+from .functions import e, pi
+from .jet import Jet
+from .operators import derivative, gradient, hessian, jacobian, jvp, nth_derivative, taylor, value_and_derivative
+from .rules import RULES, on_change as _on_change
 from .trace import Step, Trace, load_program, trace, trace_program
 
 __version__ = "0.1.0"
@@ -24,10 +21,23 @@ __version__ = "0.1.0"
 __all__ = [
     "Dual", "Jet", "RULES", "ProgramError", "Grader", "Step", "Trace", "trace_program", "load_program", "trace",
     "derivative", "value_and_derivative", "gradient", "jacobian", "jvp", "hessian", "taylor", "nth_derivative",
-    "abs", "acos", "asin", "atan", "cos", "cosh", "cot", "csc", "e", "elu", "erf", "erfc", "exp", "expm1", "gelu",
-    "leaky_relu", "log", "log1p", "logsumexp", "pi", "pow", "relu", "sec", "selu", "sigmoid", "sin", "sinh",
-    "softmax", "softplus", "sqrt", "swish", "tan", "tanh",
+    "pi", "e",
 ]
+
+
+def _export(name: str, rule) -> None:
+    """Every function of the rule table is ``dualdiff.<name>`` (and in ``__all__``)."""
+    if rule is None:
+        globals().pop(name, None)
+        if name in __all__:
+            __all__.remove(name)
+        return
+    globals()[name] = getattr(_functions, name)
+    if name not in __all__:
+        __all__.append(name)
+
+
+_on_change(_export)
 
 
 def __getattr__(name: str):

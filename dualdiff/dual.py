@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .rules import fn
+from .registry import dispatch_function, dispatch_ufunc, number_types, ops
 
 _tags = itertools.count(1)
 
@@ -90,33 +90,46 @@ class Dual:
     __float__ = __int__ = __complex__ = __index__ = _refuse
 
     # ------------------------------------------------------------------ arithmetic
-    # Every operator has the same shape: if the other operand is a Dual of the same
-    # tag, combine both parts; if its tag is larger it is the outer layer, so let it
-    # act; otherwise the other operand is a constant.
+    # Each operator: two Duals of one tag combine (inline: the hot path of a scalar
+    # worksheet); every other case goes through _mixed, the one place that says which
+    # layer acts when tags differ.  The reflected operators see only constants (a Dual
+    # of a smaller tag, a number, an array).
     def __add__(self, o):
-        if type(o) is Dual:
-            if o.tag == self.tag:
-                return Dual(self.value + o.value, self.deriv + o.deriv, self.tag, self.ndir or o.ndir)
-            if o.tag > self.tag:
-                return o.__radd__(self)
-        elif _is_jet(o):
-            return NotImplemented
-        y = self.value + o
-        return Dual(y, _widen(self.deriv, y, self.ndir) if type(o) is _ndarray else self.deriv, self.tag, self.ndir)
+        if type(o) is Dual and o.tag == self.tag:
+            return Dual(self.value + o.value, self.deriv + o.deriv, self.tag, self.ndir or o.ndir)
+        return _mixed(self, o, "__radd__", _add_const)
+
+    def __sub__(self, o):
+        if type(o) is Dual and o.tag == self.tag:
+            return Dual(self.value - o.value, self.deriv - o.deriv, self.tag, self.ndir or o.ndir)
+        return _mixed(self, o, "__rsub__", _sub_const)
+
+    def __mul__(self, o):
+        if type(o) is Dual and o.tag == self.tag:
+            a, b = self.value, o.value
+            n = self.ndir or o.ndir
+            if n:
+                return Dual(a * b, self.deriv * _ex(b) + _ex(a) * o.deriv, self.tag, n)
+            return Dual(a * b, self.deriv * b + a * o.deriv, self.tag, 0)
+        return _mixed(self, o, "__rmul__", _mul_const)
+
+    def __truediv__(self, o):
+        if type(o) is Dual and o.tag == self.tag:
+            b = o.value
+            y = _div(self.value, b)
+            n = self.ndir or o.ndir
+            if n:
+                return Dual(y, (self.deriv - _ex(y) * o.deriv) / _ex(b), self.tag, n)
+            return Dual(y, (self.deriv - y * o.deriv) / b, self.tag, 0)
+        return _mixed(self, o, "__rtruediv__", _div_const)
+
+    def __pow__(self, p):
+        if type(p) is Dual and p.tag == self.tag:
+            return _pow_dual(self, p)
+        return _mixed(self, p, "__rpow__", _pow_const)
 
     def __radd__(self, o):
         y = o + self.value
-        return Dual(y, _widen(self.deriv, y, self.ndir) if type(o) is _ndarray else self.deriv, self.tag, self.ndir)
-
-    def __sub__(self, o):
-        if type(o) is Dual:
-            if o.tag == self.tag:
-                return Dual(self.value - o.value, self.deriv - o.deriv, self.tag, self.ndir or o.ndir)
-            if o.tag > self.tag:
-                return o.__rsub__(self)
-        elif _is_jet(o):
-            return NotImplemented
-        y = self.value - o
         return Dual(y, _widen(self.deriv, y, self.ndir) if type(o) is _ndarray else self.deriv, self.tag, self.ndir)
 
     def __rsub__(self, o):
@@ -124,44 +137,10 @@ class Dual:
         d = -self.deriv
         return Dual(y, _widen(d, y, self.ndir) if type(o) is _ndarray else d, self.tag, self.ndir)
 
-    def __mul__(self, o):
-        if type(o) is Dual:
-            if o.tag == self.tag:
-                a, b = self.value, o.value
-                n = self.ndir or o.ndir
-                if n:
-                    return Dual(a * b, self.deriv * _ex(b) + _ex(a) * o.deriv, self.tag, n)
-                return Dual(a * b, self.deriv * b + a * o.deriv, self.tag, 0)
-            if o.tag > self.tag:
-                return o.__rmul__(self)
-        elif _is_jet(o):
-            return NotImplemented
-        if self.ndir and type(o) is _ndarray:
-            return Dual(self.value * o, self.deriv * o[..., None], self.tag, self.ndir)
-        return Dual(self.value * o, self.deriv * o, self.tag, self.ndir)
-
     def __rmul__(self, o):
         if self.ndir and type(o) is _ndarray:
             return Dual(o * self.value, o[..., None] * self.deriv, self.tag, self.ndir)
         return Dual(o * self.value, o * self.deriv, self.tag, self.ndir)
-
-    def __truediv__(self, o):
-        if type(o) is Dual:
-            if o.tag == self.tag:
-                b = o.value
-                y = _div(self.value, b)
-                n = self.ndir or o.ndir
-                if n:
-                    return Dual(y, (self.deriv - _ex(y) * o.deriv) / _ex(b), self.tag, n)
-                return Dual(y, (self.deriv - y * o.deriv) / b, self.tag, 0)
-            if o.tag > self.tag:
-                return o.__rtruediv__(self)
-        elif _is_jet(o):
-            return NotImplemented
-        y = _div(self.value, o)
-        if self.ndir and type(o) is _ndarray:
-            return Dual(y, self.deriv / o[..., None], self.tag, self.ndir)
-        return Dual(y, self.deriv / o, self.tag, self.ndir)
 
     def __rtruediv__(self, o):
         # d(o/x) = -o/x² dx = -(y/x) dx
@@ -172,28 +151,10 @@ class Dual:
             q = _ex(q)
         return Dual(y, q * self.deriv, self.tag, self.ndir)
 
-    def __pow__(self, p):
-        if type(p) is Dual:
-            if p.tag == self.tag:
-                return _pow_dual(self, p)
-            if p.tag > self.tag:
-                return p.__rpow__(self)
-        elif _is_jet(p):
-            return NotImplemented
-        power_scalar = fn.power_scalar  # shared with Jet; checks the domain
-        a = self.value
-        if _is_zero_exponent(p):
-            return Dual(power_scalar(a, p), 0.0 * self.deriv, self.tag, self.ndir)
-        y = power_scalar(a, p)
-        q = p * power_scalar(a, p - 1)
-        if self.ndir:
-            q = _ex(q)
-        return Dual(y, q * self.deriv, self.tag, self.ndir)
-
     def __rpow__(self, a):
         # d(a**x) = a**x · ln(a) · dx
-        y = fn.power_scalar(a, self.value)
-        q = 0.0 * y if _is_zero_value(a) else y * fn.log(a)
+        y = ops.power_scalar(a, self.value)
+        q = 0.0 * y if _is_zero_value(a) else y * ops.log(a)
         if self.ndir:
             q = _ex(q)
         return Dual(y, q * self.deriv, self.tag, self.ndir)
@@ -205,7 +166,7 @@ class Dual:
         return self
 
     def __abs__(self):
-        return fn.abs(self)
+        return ops.abs(self)
 
     # ------------------------------------------------------------------ comparisons: values only
     def __lt__(self, o):
@@ -275,22 +236,22 @@ class Dual:
         return Dual(v, s, self.tag, self.ndir)
 
     # ------------------------------------------------------------------ numpy protocol
+    # numpy.sin(d) -> dualdiff.sin(d): the handlers live in the tables below, which
+    # dualdiff.functions fills from the rule table.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from .functions import numpy_ufunc
-
-        return numpy_ufunc(ufunc, method, inputs, kwargs)
+        return dispatch_ufunc(HANDLED_UFUNCS, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from .functions import numpy_function
+        return dispatch_function(HANDLED_FUNCTIONS, func, args, kwargs)
 
-        return numpy_function(func, args, kwargs)
+
+# numpy ufunc -> handler(*inputs), numpy function -> handler(*args, **kwargs).
+HANDLED_UFUNCS: dict = {}
+HANDLED_FUNCTIONS: dict = {}
+number_types.add(Dual)
 
 
 # ---------------------------------------------------------------------- helpers
-def _is_jet(o) -> bool:
-    return type(o).__name__ == "Jet"
-
-
 def _ex(a):
     """Give an array-valued factor a trailing axis so it scales every direction."""
     return a[..., None] if type(a) is _ndarray else a
@@ -329,9 +290,9 @@ def _is_zero_value(a) -> bool:
 def _pow_dual(x: Dual, p: Dual) -> Dual:
     """x**p with both parts varying: d = p·x^(p-1)·dx + ln(x)·x^p·dp."""
     a, b = x.value, p.value
-    y = fn.power_scalar(a, b)
-    dx_part = b * fn.power_scalar(a, b - 1)
-    dp_part = 0.0 * y if _is_zero_value(a) else y * fn.log(a)
+    y = ops.power_scalar(a, b)
+    dx_part = b * ops.power_scalar(a, b - 1)
+    dp_part = 0.0 * y if _is_zero_value(a) else y * ops.log(a)
     n = x.ndir or p.ndir
     if n:
         dx_part, dp_part = _ex(dx_part), _ex(dp_part)
@@ -350,3 +311,54 @@ def full_deriv(d: Dual):
     if np.shape(der) == shape:
         return der
     return np.broadcast_to(der, shape)
+
+
+# ---------------------------------------------------------------------- binary operators
+# The tag logic of every binary operator is written once, in _mixed (ForwardDiff's
+# @define_binary_dual_op): a Dual of a larger tag is the outer layer and acts (through
+# its reflected operator, x then being its constant); another dualdiff number type
+# (Jet) is left to decide (NotImplemented); anything else is a constant, handled by the
+# operator's ``const(x, c)``.
+def _mixed(x: Dual, o: Any, reflected: str, const):
+    """x <op> o when o is not a Dual of x's tag."""
+    if type(o) is Dual:
+        if o.tag > x.tag:
+            return getattr(o, reflected)(x)
+    elif type(o) in number_types:
+        return NotImplemented
+    return const(x, o)
+
+
+def _add_const(x, c):
+    y = x.value + c
+    return Dual(y, _widen(x.deriv, y, x.ndir) if type(c) is _ndarray else x.deriv, x.tag, x.ndir)
+
+
+def _sub_const(x, c):
+    y = x.value - c
+    return Dual(y, _widen(x.deriv, y, x.ndir) if type(c) is _ndarray else x.deriv, x.tag, x.ndir)
+
+
+def _mul_const(x, c):
+    if x.ndir and type(c) is _ndarray:
+        return Dual(x.value * c, x.deriv * c[..., None], x.tag, x.ndir)
+    return Dual(x.value * c, x.deriv * c, x.tag, x.ndir)
+
+
+def _div_const(x, c):
+    y = _div(x.value, c)
+    if x.ndir and type(c) is _ndarray:
+        return Dual(y, x.deriv / c[..., None], x.tag, x.ndir)
+    return Dual(y, x.deriv / c, x.tag, x.ndir)
+
+
+def _pow_const(x, p):
+    power_scalar = ops.power_scalar  # shared with Jet; checks the domain
+    a = x.value
+    if _is_zero_exponent(p):
+        return Dual(power_scalar(a, p), 0.0 * x.deriv, x.tag, x.ndir)
+    y = power_scalar(a, p)
+    q = p * power_scalar(a, p - 1)
+    if x.ndir:
+        q = _ex(q)
+    return Dual(y, q * x.deriv, x.tag, x.ndir)

@@ -21,14 +21,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import numerics as nx
+from . import dual as _dual_module, jet as _jet_module, numerics as nx
 from .dual import Dual
 from .jet import Jet, jet_apply
-from .rules import RULES, Rule, fn
+from .registry import dispatch_function, dispatch_ufunc, ops
+from .rules import REQUIRED, RULES, Rule, on_change
 
 _ndarray = np.ndarray
 
-__all__ = sorted(RULES) + ["pi", "e", "primal", "select"]
+# The generated functions' names join __all__ as they are generated (see the end).
+__all__ = ["pi", "e", "primal", "select"]
 
 pi = math.pi
 e = math.e
@@ -94,7 +96,7 @@ def softmax_formula(x):
     if type(x) not in (Dual, Jet):
         return nx.softmax_np(x)
     m = np.max(primal(x))
-    z = fn.exp(x - m)
+    z = ops.exp(x - m)
     return z / _total(z)
 
 
@@ -112,7 +114,7 @@ def logsumexp_formula(x):
     top = x[k]
     if not others.any():
         return top
-    return top + fn.log1p(_total(fn.exp(x[others] - top)))
+    return top + ops.log1p(_total(ops.exp(x[others] - top)))
 
 
 def power_scalar(a, p):
@@ -271,34 +273,34 @@ def _sympy_domain_check(kf, x, params):
 
 def _public(rule: Rule, core: Callable[..., Any]) -> Callable[..., Any]:
     """Give the generated function its name, signature and docstring."""
-    if rule.params:
+    if rule.compose is not None:  # log(x, base) = log(x)/log(base): the rule says how
+        compose = rule.compose
+
+        def f(x, *args):
+            if len(args) > len(rule.params):
+                raise TypeError(f"{rule.name}() takes at most {len(rule.params) + 1} arguments")
+            return compose(core, x, *args)
+    elif rule.params:
         names = [p for p, _ in rule.params]
         defaults = [d for _, d in rule.params]
+        lo, hi = rule.arity
 
-        if rule.name == "log":  # log(x, base) = log(x)/log(base), by composition
-            def f(x, base=None):
-                if base is None:
-                    return core(x)
-                return core(x) / core(base)
-        elif rule.name == "pow":
-            def f(x, p):
-                return core(x, p)
-        else:
-            def f(x, *args, **kw):
-                if kw:
-                    args = list(args) + defaults[len(args):]
-                    for k, val in kw.items():
-                        if k not in names:
-                            raise TypeError(f"{rule.name}() got an unexpected keyword argument {k!r}")
-                        args[names.index(k)] = val
-                if len(args) > len(names):
-                    raise TypeError(f"{rule.name}() takes at most {len(names) + 1} arguments")
-                return core(x, *args)
+        def f(x, *args, **kw):
+            if kw:
+                args = list(args) + defaults[len(args):]
+                for k, val in kw.items():
+                    if k not in names:
+                        raise TypeError(f"{rule.name}() got an unexpected keyword argument {k!r}")
+                    args[names.index(k)] = val
+            if len(args) > len(names):
+                raise TypeError(f"{rule.name}() takes at most {hi} arguments")
+            if len(args) < lo - 1 or any(a is REQUIRED for a in args):
+                missing = [n for n, a in zip(names, list(args) + defaults[len(args):]) if a is REQUIRED]
+                raise TypeError(f"{rule.name}() missing required argument: {', '.join(missing)}")
+            return core(x, *args)
     else:
         f = core
-    sig = ", ".join(["x"] + [f"{p}={d!r}" for p, d in rule.params])
-    if rule.name == "pow":
-        sig = "x, p"
+    sig = ", ".join(["x"] + [p if d is REQUIRED else f"{p}={d!r}" for p, d in rule.params])
     f.__name__ = f.__qualname__ = rule.name
     f.__module__ = "dualdiff"
     f.__doc__ = (f"{rule.name}({sig}): {rule.doc}.\n\n"
@@ -307,77 +309,116 @@ def _public(rule: Rule, core: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-for _name, _rule in RULES.items():
-    globals()[_name] = _public(_rule, _make(_rule))
-
-fn.__dict__.update({name: globals()[name] for name in RULES})
-fn.primal = primal
-fn.select = select
-fn.softmax_formula = softmax_formula
-fn.logsumexp_formula = logsumexp_formula
-fn.power_scalar = power_scalar
-
-
 # ---------------------------------------------------------------------------
-# numpy protocol: numpy.sin(dual) -> dualdiff.sin(dual)
+# numpy protocol: numpy.sin(dual) -> dualdiff.sin(dual), through the tables that
+# dual.py and jet.py own
 # ---------------------------------------------------------------------------
-_BINARY = {
-    np.add: ("__add__", "__radd__"),
-    np.subtract: ("__sub__", "__rsub__"),
-    np.multiply: ("__mul__", "__rmul__"),
-    np.true_divide: ("__truediv__", "__rtruediv__"),
-    np.power: ("__pow__", "__rpow__"),
-}
-_COMPARE = {np.less: operator.lt, np.less_equal: operator.le, np.greater: operator.gt,
-            np.greater_equal: operator.ge, np.equal: operator.eq, np.not_equal: operator.ne}
-_UNARY_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "absolute": "abs", "fabs": "abs"}
+_HANDLED_UFUNCS = (_dual_module.HANDLED_UFUNCS, _jet_module.HANDLED_UFUNCS)
+_HANDLED_FUNCTIONS = (_dual_module.HANDLED_FUNCTIONS, _jet_module.HANDLED_FUNCTIONS)
 
 
-def _unary_table() -> dict:
-    table = {np.negative: operator.neg, np.positive: operator.pos,
-             np.square: lambda x: x * x, np.reciprocal: lambda x: 1 / x}
-    for name in RULES:
-        uf = getattr(np, name, None)
-        if isinstance(uf, np.ufunc) and uf.nin == 1:
-            table[uf] = globals()[name]
-    for np_name, dd_name in _UNARY_NAMES.items():
-        table[getattr(np, np_name)] = globals()[dd_name]
-    return table
+def _handle_ufunc(ufunc: Any, handler: Callable[..., Any] | None) -> None:
+    for table in _HANDLED_UFUNCS:
+        if handler is None:
+            table.pop(ufunc, None)
+        else:
+            table[ufunc] = handler
 
 
-_UNARY = _unary_table()
+def _handle_function(func: Any, handler: Callable[..., Any]) -> None:
+    for table in _HANDLED_FUNCTIONS:
+        table[func] = handler
+
+
+def _operator(name: str, reflected: str) -> Callable[[Any, Any], Any]:
+    """numpy.add(a, b) on dualdiff numbers: the operator, from whichever side is ours."""
+    def handler(a, b):
+        r = getattr(a, name)(b) if _ours(a) else getattr(b, reflected)(a)
+        if r is NotImplemented:
+            raise TypeError(f"numpy {name.strip('_')} cannot mix {type(a).__name__} and {type(b).__name__}")
+        return r
+    return handler
+
+
+def _comparison(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    return lambda a, b: op(primal(a), primal(b))
+
+
+for _ufunc, (_fwd, _rev) in {np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+                             np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+                             np.power: ("__pow__", "__rpow__")}.items():
+    _handle_ufunc(_ufunc, _operator(_fwd, _rev))
+for _ufunc, _op in {np.less: operator.lt, np.less_equal: operator.le, np.greater: operator.gt,
+                    np.greater_equal: operator.ge, np.equal: operator.eq, np.not_equal: operator.ne}.items():
+    _handle_ufunc(_ufunc, _comparison(_op))
+_handle_ufunc(np.negative, operator.neg)
+_handle_ufunc(np.positive, operator.pos)
+_handle_ufunc(np.square, lambda x: x * x)
+_handle_ufunc(np.reciprocal, lambda x: 1 / x)
 
 
 def _ours(x) -> bool:
     return type(x) is Dual or type(x) is Jet or hasattr(type(x), "__dualdiff_apply__")
 
 
-def numpy_ufunc(ufunc, method, inputs, kwargs):
-    if method != "__call__" or kwargs.get("out") is not None:
-        raise TypeError(f"numpy.{ufunc.__name__}.{method} with out= or reductions is not supported on "
-                        "dualdiff numbers; call the ufunc plainly (numpy.{ufunc.__name__}(x))")
-    if ufunc in _UNARY:
-        return _UNARY[ufunc](inputs[0])
-    if ufunc in _BINARY:
-        a, b = inputs
-        fwd, rev = _BINARY[ufunc]
-        r = getattr(a, fwd)(b) if _ours(a) else getattr(b, rev)(a)
-        if r is NotImplemented:
-            raise TypeError(f"numpy.{ufunc.__name__} cannot mix {type(a).__name__} and {type(b).__name__}")
-        return r
-    if ufunc in _COMPARE:
-        return _COMPARE[ufunc](primal(inputs[0]), primal(inputs[1]))
-    raise TypeError(f"numpy.{ufunc.__name__} is not supported on dualdiff numbers (Dual/Jet); "
-                    "supported ufuncs: " + ", ".join(sorted(u.__name__ for u in (*_UNARY, *_BINARY))))
+def _np_sum(a, axis=None, **kwargs):
+    if axis is not None or kwargs:
+        return NotImplemented
+    return a.sum()
 
 
-def numpy_function(func, args, kwargs):
-    if func is np.sum and not kwargs.get("axis"):
-        return args[0].sum()
-    if func is np.ndim:
-        return np.ndim(primal(args[0]))
-    if func is np.shape:
-        return np.shape(primal(args[0]))
-    if func is np.size:
-        return np.size(primal(args[0]))
-    return NotImplemented
+_handle_function(np.sum, _np_sum)
+_handle_function(np.ndim, lambda a: np.ndim(primal(a)))
+_handle_function(np.shape, lambda a: np.shape(primal(a)))
+_handle_function(np.size, lambda a, axis=None: np.size(primal(a), axis))
+
+
+# ---------------------------------------------------------------------------
+# Generation: one public function per rule, now and for every rule registered later
+# ---------------------------------------------------------------------------
+def _ufuncs_of(rule: Rule) -> list:
+    """The numpy ufuncs of a rule's numpy names that this numpy has (np.asin: numpy >= 2)."""
+    found = []
+    for np_name in rule.numpy_names():
+        uf = getattr(np, np_name, None)
+        if isinstance(uf, np.ufunc) and uf.nin == rule.arity[0] and uf not in found:
+            found.append(uf)
+    return found
+
+
+_generated_ufuncs: dict[str, list] = {}
+
+
+def _generate(name: str, rule: Rule | None) -> None:
+    for uf in _generated_ufuncs.pop(name, []):
+        _handle_ufunc(uf, None)
+    if rule is None:
+        globals().pop(name, None)
+        ops.unregister(name)
+        if name in __all__:
+            __all__.remove(name)
+        return
+    f = _public(rule, _make(rule))
+    globals()[name] = f
+    ops.register(name, f)
+    if name not in __all__:
+        __all__.append(name)
+    _generated_ufuncs[name] = _ufuncs_of(rule)
+    for uf in _generated_ufuncs[name]:
+        _handle_ufunc(uf, f)
+
+
+for _helper in (primal, select, softmax_formula, logsumexp_formula, power_scalar):
+    ops.register(_helper.__name__, _helper)
+on_change(_generate)
+
+
+def numpy_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """numpy's ufunc protocol for other number-like types (the tracer's recorder): the
+    handlers Dual uses."""
+    return dispatch_ufunc(_dual_module.HANDLED_UFUNCS, ufunc, method, inputs, kwargs)
+
+
+def numpy_function(func: Any, args: tuple, kwargs: dict) -> Any:
+    """numpy's function protocol for other number-like types, as :func:`numpy_ufunc`."""
+    return dispatch_function(_dual_module.HANDLED_FUNCTIONS, func, args, kwargs)

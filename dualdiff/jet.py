@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .rules import fn
+from .registry import dispatch_function, dispatch_ufunc, number_types, ops
 
 
 class Jet:
@@ -77,22 +77,10 @@ class Jet:
         return [o] + [0.0] * self.order
 
     # ------------------------------------------------------------------ arithmetic
-    def __add__(self, o):
-        if _foreign(o):
-            return NotImplemented
-        if type(o) is Jet:
-            return Jet([a + b for a, b in zip(self.coeffs, self._lift(o))])
-        return Jet([self.coeffs[0] + o] + self.coeffs[1:])
-
+    # The binary operators are assembled by _binary_op (end of this module) from two
+    # cases each: Jet with Jet (same order), and Jet with a constant.
     def __radd__(self, o):
         return self.__add__(o)
-
-    def __sub__(self, o):
-        if _foreign(o):
-            return NotImplemented
-        if type(o) is Jet:
-            return Jet([a - b for a, b in zip(self.coeffs, self._lift(o))])
-        return Jet([self.coeffs[0] - o] + self.coeffs[1:])
 
     def __rsub__(self, o):
         return Jet([o - self.coeffs[0]] + [-c for c in self.coeffs[1:]])
@@ -103,80 +91,36 @@ class Jet:
     def __pos__(self):
         return self
 
-    def __mul__(self, o):
-        if _foreign(o):
-            return NotImplemented
-        if type(o) is not Jet:
-            return Jet([c * o for c in self.coeffs])
-        a, b = self.coeffs, self._lift(o)
-        return Jet([_dot(a, b, k) for k in range(len(a))])
-
     def __rmul__(self, o):
         return Jet([o * c for c in self.coeffs])
 
-    def __truediv__(self, o):
-        if _foreign(o):
-            return NotImplemented
-        if type(o) is not Jet:
-            return Jet([c / o for c in self.coeffs])
-        a, b = self.coeffs, self._lift(o)
-        if _is_zero(b[0]):
-            raise ZeroDivisionError(f"division by zero: Jet denominator has value {b[0]!r}")
-        y: list = []
-        for k in range(len(a)):
-            s = a[k]
-            for j in range(1, k + 1):
-                s = s - b[j] * y[k - j]
-            y.append(s / b[0])
-        return Jet(y)
-
     def __rtruediv__(self, o):
-        return Jet(self._lift(o)).__truediv__(self)
-
-    def __pow__(self, p):
-        if _foreign(p):
-            return NotImplemented
-        if type(p) is Jet:  # u^v = exp(v·log u)
-            return fn.exp(p * fn.log(self))
-        u = self.coeffs
-        if isinstance(p, (int, np.integer)) and p >= 0:
-            return _int_power(self, int(p))
-        if _is_zero(u[0]):
-            if all(_is_zero(c) for c in u):
-                return Jet([fn.power_scalar(u[0], p)] + [0.0] * self.order)
-            raise ValueError(f"pow: the Taylor series of u**{p!r} does not exist where u = 0")
-        y = [fn.power_scalar(u[0], p)]
-        for k in range(1, len(u)):
-            s = 0.0
-            for j in range(1, k + 1):
-                s = s + (p * j - (k - j)) * u[j] * y[k - j]
-            y.append(s / (k * u[0]))
-        return Jet(y)
+        return _div_same(Jet(self._lift(o)), self)
 
     def __rpow__(self, a):  # a^u = exp(u·ln a)
-        return fn.exp(self * fn.log(a))
+        return ops.exp(self * ops.log(a))
 
     def __abs__(self):
-        return fn.abs(self)
+        return ops.abs(self)
 
     # ------------------------------------------------------------------ comparisons: values only
     def __lt__(self, o):
-        return self.coeffs[0] < fn.primal(o)
+        return self.coeffs[0] < ops.primal(o)
 
     def __le__(self, o):
-        return self.coeffs[0] <= fn.primal(o)
+        return self.coeffs[0] <= ops.primal(o)
 
     def __gt__(self, o):
-        return self.coeffs[0] > fn.primal(o)
+        return self.coeffs[0] > ops.primal(o)
 
     def __ge__(self, o):
-        return self.coeffs[0] >= fn.primal(o)
+        return self.coeffs[0] >= ops.primal(o)
 
     def __eq__(self, o):
-        return self.coeffs[0] == fn.primal(o)
+        return self.coeffs[0] == ops.primal(o)
 
     def __ne__(self, o):
-        return self.coeffs[0] != fn.primal(o)
+        return self.coeffs[0] != ops.primal(o)
 
     __hash__ = None
 
@@ -187,20 +131,23 @@ class Jet:
     def sum(self) -> "Jet":
         return Jet([np.sum(c) for c in self.coeffs])
 
+    # numpy.sin(j) -> dualdiff.sin(j): dualdiff.functions fills these tables from the rule table.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from .functions import numpy_ufunc
-
-        return numpy_ufunc(ufunc, method, inputs, kwargs)
+        return dispatch_ufunc(HANDLED_UFUNCS, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from .functions import numpy_function
+        return dispatch_function(HANDLED_FUNCTIONS, func, args, kwargs)
 
-        return numpy_function(func, args, kwargs)
+
+HANDLED_UFUNCS: dict = {}
+HANDLED_FUNCTIONS: dict = {}
+number_types.add(Jet)
 
 
 def _foreign(o) -> bool:
-    # Jets do not mix with Duals: Taylor mode here is for one variable at a time.
-    return type(o).__name__ == "Dual"
+    # Jets do not mix with Duals (or any other dualdiff number type): Taylor mode here is
+    # for one variable at a time.
+    return type(o) in number_types and type(o) is not Jet
 
 
 def _is_zero(c) -> bool:
@@ -255,3 +202,87 @@ def jet_apply(rule, f, u: Jet, params: tuple) -> Jet:
             s = s + j * c[j] * fpc[k - j]
         y.append(s / k)
     return Jet(y)
+
+
+# ---------------------------------------------------------------------- binary operators
+def _binary_op(name: str, same, const):
+    """An operator of Jet: another dualdiff number type decides (NotImplemented)."""
+    def op(self, o):
+        if type(o) is Jet:
+            return same(self, o)
+        if type(o) in number_types:
+            return NotImplemented
+        return const(self, o)
+
+    op.__name__ = op.__qualname__ = name
+    return op
+
+
+def _add_same(u: Jet, v: Jet) -> Jet:
+    return Jet([a + b for a, b in zip(u.coeffs, u._lift(v))])
+
+
+def _add_const(u: Jet, c) -> Jet:
+    return Jet([u.coeffs[0] + c] + u.coeffs[1:])
+
+
+def _sub_same(u: Jet, v: Jet) -> Jet:
+    return Jet([a - b for a, b in zip(u.coeffs, u._lift(v))])
+
+
+def _sub_const(u: Jet, c) -> Jet:
+    return Jet([u.coeffs[0] - c] + u.coeffs[1:])
+
+
+def _mul_same(u: Jet, v: Jet) -> Jet:
+    a, b = u.coeffs, u._lift(v)
+    return Jet([_dot(a, b, k) for k in range(len(a))])
+
+
+def _mul_const(u: Jet, c) -> Jet:
+    return Jet([a * c for a in u.coeffs])
+
+
+def _div_same(u: Jet, v: Jet) -> Jet:
+    a, b = u.coeffs, u._lift(v)
+    if _is_zero(b[0]):
+        raise ZeroDivisionError(f"division by zero: Jet denominator has value {b[0]!r}")
+    y: list = []
+    for k in range(len(a)):
+        s = a[k]
+        for j in range(1, k + 1):
+            s = s - b[j] * y[k - j]
+        y.append(s / b[0])
+    return Jet(y)
+
+
+def _div_const(u: Jet, c) -> Jet:
+    return Jet([a / c for a in u.coeffs])
+
+
+def _pow_same(u: Jet, p: Jet) -> Jet:  # u^p = exp(p·log u)
+    return ops.exp(p * ops.log(u))
+
+
+def _pow_const(self: Jet, p) -> Jet:
+    u = self.coeffs
+    if isinstance(p, (int, np.integer)) and p >= 0:
+        return _int_power(self, int(p))
+    if _is_zero(u[0]):
+        if all(_is_zero(c) for c in u):
+            return Jet([ops.power_scalar(u[0], p)] + [0.0] * self.order)
+        raise ValueError(f"pow: the Taylor series of u**{p!r} does not exist where u = 0")
+    y = [ops.power_scalar(u[0], p)]
+    for k in range(1, len(u)):
+        s = 0.0
+        for j in range(1, k + 1):
+            s = s + (p * j - (k - j)) * u[j] * y[k - j]
+        y.append(s / (k * u[0]))
+    return Jet(y)
+
+
+Jet.__add__ = _binary_op("__add__", _add_same, _add_const)
+Jet.__sub__ = _binary_op("__sub__", _sub_same, _sub_const)
+Jet.__mul__ = _binary_op("__mul__", _mul_same, _mul_const)
+Jet.__truediv__ = _binary_op("__truediv__", _div_same, _div_const)
+Jet.__pow__ = _binary_op("__pow__", _pow_same, _pow_const)

@@ -27,17 +27,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
 
 from . import numerics as nx
 from .numerics import SELU_ALPHA, SELU_LAMBDA, checked, mpmath_module as _mp, sympy_module as _sp
+# dualdiff's own functions (ops.cos, ops.exp, …), resolved when a rule runs: they are
+# generated from this table by functions.py, which fills the registry.
+from .registry import ops
 
-# The public functions, filled in by functions.py once they are generated.  Rules
-# refer to them late (fn.cos) because the functions are generated from these rules.
-fn = SimpleNamespace()
+# The default of a parameter that must be given (pow(x, p)).
+REQUIRED = object()
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ class Rule:
     name: str
     sympy: Callable[..., Any]                       # (x, *params) -> sympy expression
     text: str                                       # display form, "{x}" stands for the argument
-    latex: str                                      # LaTeX form
-    doc: str                                        # one line for the language reference
+    latex: str = ""                                 # LaTeX template (str.format): {x} is the first
+                                                    # argument, {args} all of them; "" = \operatorname
+    doc: str = ""                                   # one line for the language reference
     deriv: Callable[..., Any] | None = None         # (x, y, *params) -> f'(x); None if composite
     derivative_text: str = ""                       # the rule as written in a derivative table
     float: Callable[..., Any] | None = None         # Python float kernel
@@ -57,15 +59,48 @@ class Rule:
     define: Callable[..., Any] | None = None        # composite: formula in other functions
     uses_y: bool = False                            # deriv reads y = f(x)
     jet_deriv: Callable[..., Any] | None = None     # y-only derivative for Jet recursion
-    params: tuple[tuple[str, Any], ...] = ()        # optional parameters with defaults
+    params: tuple[tuple[str, Any], ...] = ()        # parameters with defaults (REQUIRED: none)
     kink: Callable[..., Any] | None = None          # (x, *params) -> True at a non-differentiable point
     kink_note: str = ""                             # the convention used at the kink
     family: str = "elementary"
     vector: bool = False                            # acts on a whole vector (softmax)
+    ufuncs: tuple[str, ...] | None = None           # numpy ufunc names dispatching here (None: the
+                                                    # rule's own name, where numpy has that ufunc)
+    compose: Callable[..., Any] | None = None       # (f, x, *params) -> a call with parameters written
+                                                    # with the one-argument function f (log(x, base))
+    latex_params: str = ""                          # LaTeX template when parameters are given, with
+                                                    # the parameters by name (log: \log_{{{base}}}({x}))
+
+    def __post_init__(self):
+        if not self.latex:
+            object.__setattr__(self, "latex", "\\operatorname{{" + self.name.replace("_", "\\_") + "}}({args})")
 
     @property
     def arity(self) -> tuple[int, int]:
-        return (1, 1 + len(self.params))
+        """(fewest, most) arguments, the first argument included."""
+        required = sum(1 for _, d in self.params if d is REQUIRED)
+        return (1 + required, 1 + len(self.params))
+
+    def numpy_names(self) -> tuple[str, ...]:
+        """The numpy ufunc names that dispatch to this function (not all exist in every numpy)."""
+        return (self.name,) if self.ufuncs is None else self.ufuncs
+
+    def sympy_call(self, *args: Any) -> Any:
+        """The sympy counterpart applied to the arguments of a call (parameters included)."""
+        if self.compose is not None:
+            return self.compose(self.sympy, *args)
+        return self.sympy(*args)
+
+    def to_text(self, args: list[str]) -> str:
+        """A call as program text: ``leaky_relu(x, 0.2)``."""
+        return f"{self.name}({', '.join(args)})"
+
+    def to_latex(self, args: list[str]) -> str:
+        """A call as LaTeX, from the arguments' LaTeX: ``\\sin(x)``, ``\\log_{2}(x)``."""
+        if len(args) > 1 and self.latex_params:
+            named = {p: a for (p, _), a in zip(self.params, args[1:])}
+            return self.latex_params.format(x=args[0], args=", ".join(args), **named)
+        return self.latex.format(x=args[0], args=", ".join(args))
 
 
 RULES: dict[str, Rule] = {}
@@ -88,7 +123,7 @@ def _elem(name, math_fn, np_fn, deriv, *, need=None, mp=None, sp=None, latex=Non
         sympy=kw.pop("sympy", None) or (lambda x, _n=sp_name: getattr(_sp(), _n)(x)),
         deriv=deriv,
         text=kw.pop("text", f"{name}({{x}})"),
-        latex=latex or f"\\{name}\\left({{x}}\\right)",
+        latex=latex or "",
         **kw,
     ))
 
@@ -98,14 +133,14 @@ def _elem(name, math_fn, np_fn, deriv, *, need=None, mp=None, sp=None, latex=Non
 # ---------------------------------------------------------------------------
 def _positive(x):
     """1 where the primal value of x is > 0, else 0 (a constant: its derivative is 0)."""
-    v = fn.primal(x)
+    v = ops.primal(x)
     if isinstance(v, np.ndarray):
         return (v > 0).astype(float)
     return 1.0 if v > 0 else 0.0
 
 
 def _sign(x):
-    v = fn.primal(x)
+    v = ops.primal(x)
     if isinstance(v, np.ndarray):
         return np.sign(v).astype(float)
     return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
@@ -117,7 +152,7 @@ def _const(x, name):
     A float constant (math.sqrt(math.pi)) would cap an mpmath result at 16 digits and
     turn an exact sympy result into a 15-digit Float.
     """
-    kind = nx.backend_of(fn.primal(x))
+    kind = nx.backend_of(ops.primal(x))
     if kind == "mpmath":
         return +_mp().pi if name == "pi" else _mp().sqrt(2)
     if kind == "sympy":
@@ -137,7 +172,7 @@ def _with_constant(j, c0):
 
 
 def _at_zero(x, *params):
-    return fn.primal(x) == 0
+    return ops.primal(x) == 0
 
 
 def _mp_checked(name, need, ok):
@@ -154,66 +189,68 @@ def _mp_checked(name, need, ok):
 # ---------------------------------------------------------------------------
 # Trigonometric
 # ---------------------------------------------------------------------------
-_elem("sin", math.sin, np.sin, lambda x, y: fn.cos(x),
-      derivative_text="cos(u)·u'", doc="sine")
-_elem("cos", math.cos, np.cos, lambda x, y: -fn.sin(x),
-      derivative_text="-sin(u)·u'", doc="cosine")
+_elem("sin", math.sin, np.sin, lambda x, y: ops.cos(x),
+      latex="\\sin({args})", derivative_text="cos(u)·u'", doc="sine")
+_elem("cos", math.cos, np.cos, lambda x, y: -ops.sin(x),
+      latex="\\cos({args})", derivative_text="-sin(u)·u'", doc="cosine")
 _elem("tan", math.tan, np.tan, lambda x, y: 1 + y * y, uses_y=True,
-      derivative_text="sec²(u)·u'", doc="tangent")
+      latex="\\tan({args})", derivative_text="sec²(u)·u'", doc="tangent")
 _elem("cot", nx._cot, lambda x: 1 / np.tan(x), lambda x, y: -(1 + y * y), uses_y=True, need="x not a multiple of pi",
-      derivative_text="-csc²(u)·u'", doc="cotangent")
-_elem("sec", nx._sec, lambda x: 1 / np.cos(x), lambda x, y: y * fn.tan(x), uses_y=True, need="cos(x) != 0",
-      derivative_text="sec(u)·tan(u)·u'", doc="secant")
-_elem("csc", nx._csc, lambda x: 1 / np.sin(x), lambda x, y: -y * fn.cot(x), uses_y=True, need="x not a multiple of pi",
-      derivative_text="-csc(u)·cot(u)·u'", doc="cosecant")
-_elem("asin", math.asin, np.arcsin, lambda x, y: 1 / fn.sqrt(1 - x * x), need="-1 <= x <= 1",
+      latex="\\cot({args})", derivative_text="-csc²(u)·u'", doc="cotangent")
+_elem("sec", nx._sec, lambda x: 1 / np.cos(x), lambda x, y: y * ops.tan(x), uses_y=True, need="cos(x) != 0",
+      latex="\\sec({args})", derivative_text="sec(u)·tan(u)·u'", doc="secant")
+_elem("csc", nx._csc, lambda x: 1 / np.sin(x), lambda x, y: -y * ops.cot(x), uses_y=True, need="x not a multiple of pi",
+      latex="\\csc({args})", derivative_text="-csc(u)·cot(u)·u'", doc="cosecant")
+_elem("asin", math.asin, np.arcsin, lambda x, y: 1 / ops.sqrt(1 - x * x), need="-1 <= x <= 1",
+      ufuncs=("arcsin", "asin"),
       mpmath=_mp_checked("asin", "-1 <= x <= 1", lambda x: -1 <= x <= 1),
-      latex="\\arcsin\\left({x}\\right)", derivative_text="u'/√(1-u²)", doc="inverse sine")
-_elem("acos", math.acos, np.arccos, lambda x, y: -1 / fn.sqrt(1 - x * x), need="-1 <= x <= 1",
+      latex="\\arcsin({args})", derivative_text="u'/√(1-u²)", doc="inverse sine")
+_elem("acos", math.acos, np.arccos, lambda x, y: -1 / ops.sqrt(1 - x * x), need="-1 <= x <= 1",
+      ufuncs=("arccos", "acos"),
       mpmath=_mp_checked("acos", "-1 <= x <= 1", lambda x: -1 <= x <= 1),
-      latex="\\arccos\\left({x}\\right)", derivative_text="-u'/√(1-u²)", doc="inverse cosine")
-_elem("atan", math.atan, np.arctan, lambda x, y: 1 / (1 + x * x),
-      latex="\\arctan\\left({x}\\right)", derivative_text="u'/(1+u²)", doc="inverse tangent")
+      latex="\\arccos({args})", derivative_text="-u'/√(1-u²)", doc="inverse cosine")
+_elem("atan", math.atan, np.arctan, lambda x, y: 1 / (1 + x * x), ufuncs=("arctan", "atan"),
+      latex="\\arctan({args})", derivative_text="u'/(1+u²)", doc="inverse tangent")
 
 # ---------------------------------------------------------------------------
 # Hyperbolic, exponential, logarithmic
 # ---------------------------------------------------------------------------
-_elem("sinh", math.sinh, np.sinh, lambda x, y: fn.cosh(x), need="|x| < 710",
-      derivative_text="cosh(u)·u'", doc="hyperbolic sine")
-_elem("cosh", math.cosh, np.cosh, lambda x, y: fn.sinh(x), need="|x| < 710",
-      derivative_text="sinh(u)·u'", doc="hyperbolic cosine")
+_elem("sinh", math.sinh, np.sinh, lambda x, y: ops.cosh(x), need="|x| < 710",
+      latex="\\sinh({args})", derivative_text="cosh(u)·u'", doc="hyperbolic sine")
+_elem("cosh", math.cosh, np.cosh, lambda x, y: ops.sinh(x), need="|x| < 710",
+      latex="\\cosh({args})", derivative_text="sinh(u)·u'", doc="hyperbolic cosine")
 # tanh' = 1 - y² loses all digits once y rounds to ±1 (x > 19); 4σ(2x)σ(-2x) is the
 # same number computed without cancellation.
-_elem("tanh", math.tanh, np.tanh, lambda x, y: 4 * fn.sigmoid(2 * x) * fn.sigmoid(-2 * x),
-      jet_deriv=lambda x, y: (_with_constant(1 - y, 2 * fn.sigmoid(-2 * x.coeffs[0]))
-                              * _with_constant(1 + y, 2 * fn.sigmoid(2 * x.coeffs[0]))), uses_y=False,
-      derivative_text="(1-tanh²(u))·u'", doc="hyperbolic tangent", family="activation")
+_elem("tanh", math.tanh, np.tanh, lambda x, y: 4 * ops.sigmoid(2 * x) * ops.sigmoid(-2 * x),
+      jet_deriv=lambda x, y: (_with_constant(1 - y, 2 * ops.sigmoid(-2 * x.coeffs[0]))
+                              * _with_constant(1 + y, 2 * ops.sigmoid(2 * x.coeffs[0]))), uses_y=False,
+      latex="\\tanh({args})", derivative_text="(1-tanh²(u))·u'", doc="hyperbolic tangent", family="activation")
 _elem("exp", math.exp, np.exp, lambda x, y: y, uses_y=True, need="x < 709.78",
       latex="e^{{{x}}}", derivative_text="eᵘ·u'", doc="exponential")
 _elem("log", math.log, np.log, lambda x, y: 1 / x, need="x > 0",
       mpmath=_mp_checked("log", "x > 0", lambda x: x > 0),
-      latex="\\ln\\left({x}\\right)", derivative_text="u'/u",
+      latex="\\ln({x})", latex_params="\\log_{{{base}}}({x})", derivative_text="u'/u",
       doc="natural logarithm; log(x, base) = log(x)/log(base)",
-      params=(("base", None),))
+      params=(("base", None),),
+      # the only place where log's base is handled: every backend composes the same way
+      compose=lambda log, x, base=None: log(x) if base is None else log(x) / log(base))
 _elem("sqrt", math.sqrt, np.sqrt, lambda x, y: 1 / (2 * y), uses_y=True, need="x >= 0",
       mpmath=_mp_checked("sqrt", "x >= 0", lambda x: x >= 0),
       latex="\\sqrt{{{x}}}", derivative_text="u'/(2√u)", doc="square root")
 # expm1' = e^x, not y + 1: for x << 0, y ≈ -1 and y + 1 cancels (x = -9 loses 3 digits).
-_elem("expm1", math.expm1, np.expm1, lambda x, y: fn.exp(x), need="x < 709.78",
+_elem("expm1", math.expm1, np.expm1, lambda x, y: ops.exp(x), need="x < 709.78",
       sympy=lambda x: _sp().exp(x) - 1,
-      latex="\\left(e^{{{x}}} - 1\\right)", derivative_text="eᵘ·u'", doc="exp(x) - 1, accurate near 0")
+      derivative_text="eᵘ·u'", doc="exp(x) - 1, accurate near 0")
 _elem("log1p", math.log1p, np.log1p, lambda x, y: 1 / (1 + x), need="x > -1",
       mpmath=_mp_checked("log1p", "x > -1", lambda x: x > -1),
       sympy=lambda x: _sp().log(1 + x),
-      latex="\\ln\\left(1 + {x}\\right)", derivative_text="u'/(1+u)", doc="log(1 + x), accurate near 0")
-_elem("erf", math.erf, nx.erf_np, lambda x, y: (2 / fn.sqrt(_const(x, "pi"))) * fn.exp(-(x * x)),
-      latex="\\operatorname{{erf}}\\left({x}\\right)", derivative_text="(2/√π)·e^(-u²)·u'",
+      derivative_text="u'/(1+u)", doc="log(1 + x), accurate near 0")
+_elem("erf", math.erf, nx.erf_np, lambda x, y: (2 / ops.sqrt(_const(x, "pi"))) * ops.exp(-(x * x)), derivative_text="(2/√π)·e^(-u²)·u'",
       doc="error function")
-_elem("erfc", math.erfc, nx.erfc_np, lambda x, y: -(2 / fn.sqrt(_const(x, "pi"))) * fn.exp(-(x * x)),
-      latex="\\operatorname{{erfc}}\\left({x}\\right)", derivative_text="-(2/√π)·e^(-u²)·u'",
+_elem("erfc", math.erfc, nx.erfc_np, lambda x, y: -(2 / ops.sqrt(_const(x, "pi"))) * ops.exp(-(x * x)), derivative_text="-(2/√π)·e^(-u²)·u'",
       doc="complementary error function 1 - erf(x), accurate where erf(x) is near 1")
 _add(Rule(
-    name="abs", float=abs, numpy=np.abs, mpmath=lambda x: abs(x), sympy=lambda x: _sp().Abs(x),
+    name="abs", ufuncs=("absolute", "fabs"), float=abs, numpy=np.abs, mpmath=lambda x: abs(x), sympy=lambda x: _sp().Abs(x),
     deriv=lambda x, y: _sign(x), kink=_at_zero, kink_note="abs'(0) = 0, taking sign(0) = 0",
     text="abs({x})", latex="\\left|{x}\\right|", derivative_text="sign(u)·u'", doc="absolute value",
 ))
@@ -227,9 +264,9 @@ _add(Rule(
     mpmath=lambda x: 1 / (1 + _mp().exp(-x)),
     sympy=lambda x: 1 / (1 + _sp().exp(-x)),
     # σ' = σ(x)σ(-x): exact identity, and unlike y(1-y) it keeps its digits for large x.
-    deriv=lambda x, y: y * fn.sigmoid(-x),
-    jet_deriv=lambda x, y: y * _with_constant(1 - y, fn.sigmoid(-x.coeffs[0])), uses_y=True,
-    text="sigmoid({x})", latex="\\sigma\\left({x}\\right)", derivative_text="σ(u)·σ(-u)·u'",
+    deriv=lambda x, y: y * ops.sigmoid(-x),
+    jet_deriv=lambda x, y: y * _with_constant(1 - y, ops.sigmoid(-x.coeffs[0])), uses_y=True,
+    text="sigmoid({x})", latex="\\sigma({args})", derivative_text="σ(u)·σ(-u)·u'",
     doc="logistic sigmoid 1/(1+e^-x), stable for large |x|",
 ))
 _add(Rule(
@@ -237,7 +274,7 @@ _add(Rule(
     float=nx.relu_float, numpy=nx.relu_np, mpmath=lambda x: x if x > 0 else 0 * x,
     sympy=lambda x: _sp().Max(0, x),
     deriv=lambda x, y: _positive(x), kink=_at_zero, kink_note="relu'(0) = 0, as in PyTorch",
-    text="relu({x})", latex="\\operatorname{{relu}}\\left({x}\\right)", derivative_text="[u > 0]·u'",
+    text="relu({x})", derivative_text="[u > 0]·u'",
     doc="max(0, x)",
 ))
 _add(Rule(
@@ -245,9 +282,9 @@ _add(Rule(
     float=nx.leaky_relu_float, numpy=nx.leaky_relu_np,
     mpmath=lambda x, a=0.01: x if x > 0 else a * x,
     sympy=lambda x, a=0.01: _sp().Piecewise((x, x > 0), (a * x, True)),
-    deriv=lambda x, y, a=0.01: fn.select(x, 1.0, a), kink=_at_zero,
+    deriv=lambda x, y, a=0.01: ops.select(x, 1.0, a), kink=_at_zero,
     kink_note="leaky_relu'(0) = alpha: the x <= 0 branch, as in PyTorch",
-    text="leaky_relu({x})", latex="\\operatorname{{leaky\\_relu}}\\left({x}\\right)",
+    text="leaky_relu({x})",
     derivative_text="(1 if u > 0 else α)·u'", doc="x if x > 0 else alpha·x (alpha = 0.01)",
 ))
 _add(Rule(
@@ -255,9 +292,9 @@ _add(Rule(
     float=nx.elu_float, numpy=nx.elu_np,
     mpmath=lambda x, a=1.0: x if x > 0 else a * _mp().expm1(x),
     sympy=lambda x, a=1.0: _sp().Piecewise((x, x > 0), (a * (_sp().exp(x) - 1), True)),
-    deriv=lambda x, y, a=1.0: fn.select(x, 1.0, a * fn.exp(x)), kink=_at_zero,
+    deriv=lambda x, y, a=1.0: ops.select(x, 1.0, a * ops.exp(x)), kink=_at_zero,
     kink_note="elu'(0) = alpha: the x <= 0 branch, as in PyTorch",
-    text="elu({x})", latex="\\operatorname{{elu}}\\left({x}\\right)",
+    text="elu({x})",
     derivative_text="(1 if u > 0 else α·eᵘ)·u'", doc="x if x > 0 else alpha·(e^x - 1) (alpha = 1)",
 ))
 _add(Rule(
@@ -268,9 +305,9 @@ _add(Rule(
     sympy=lambda x: _sp().Piecewise(
         (_sp().Float(SELU_LAMBDA) * x, x > 0),
         (_sp().Float(SELU_LAMBDA) * _sp().Float(SELU_ALPHA) * (_sp().exp(x) - 1), True)),
-    deriv=lambda x, y: fn.select(x, SELU_LAMBDA, SELU_LAMBDA * (SELU_ALPHA * fn.exp(x))), kink=_at_zero,
+    deriv=lambda x, y: ops.select(x, SELU_LAMBDA, SELU_LAMBDA * (SELU_ALPHA * ops.exp(x))), kink=_at_zero,
     kink_note="selu'(0) = λα: the x <= 0 branch; the one-sided slopes are λ and λα",
-    text="selu({x})", latex="\\operatorname{{selu}}\\left({x}\\right)",
+    text="selu({x})",
     derivative_text="(λ if u > 0 else λα·eᵘ)·u'",
     doc="λx if x > 0 else λα(e^x - 1), λ = 1.0507009873554805, α = 1.6732632423543772",
 ))
@@ -279,49 +316,92 @@ _add(Rule(
     float=checked("softplus", nx.softplus_float, "finite x"), numpy=nx.softplus_np,
     mpmath=lambda x: _mp().log1p(_mp().exp(x)),
     sympy=lambda x: _sp().log(1 + _sp().exp(x)),
-    deriv=lambda x, y: fn.sigmoid(x),
-    text="softplus({x})", latex="\\operatorname{{softplus}}\\left({x}\\right)",
+    deriv=lambda x, y: ops.sigmoid(x),
+    text="softplus({x})",
     derivative_text="σ(u)·u'", doc="log(1 + e^x), stable for large |x|",
 ))
 _add(Rule(
     name="swish", family="activation", params=(("beta", 1.0),),
-    define=lambda x, b=1.0: x * fn.sigmoid(b * x),
+    define=lambda x, b=1.0: x * ops.sigmoid(b * x),
     sympy=lambda x, b=1.0: x / (1 + _sp().exp(-b * x)),
-    text="swish({x})", latex="\\operatorname{{swish}}\\left({x}\\right)",
+    text="swish({x})",
     derivative_text="(σ(βu) + βu·σ(βu)σ(-βu))·u'", doc="x·σ(beta·x) (beta = 1); beta = 0 gives x/2",
 ))
 _add(Rule(
     name="gelu", family="activation",
     # Φ(x) = erfc(-x/√2)/2: unlike (1 + erf(x/√2))/2 it does not cancel for x << 0.
-    define=lambda x: x * fn.erfc(-x / _const(x, "sqrt2")) / 2,
+    define=lambda x: x * ops.erfc(-x / _const(x, "sqrt2")) / 2,
     sympy=lambda x: x / 2 * (1 + _sp().erf(x / _sp().sqrt(2))),
-    text="gelu({x})", latex="\\operatorname{{gelu}}\\left({x}\\right)",
+    text="gelu({x})",
     derivative_text="(Φ(u) + u·φ(u))·u'", doc="x·Φ(x) with Φ the normal CDF (exact erf form, as in PyTorch)",
 ))
 _add(Rule(
     name="softmax", family="activation", vector=True,
-    define=lambda x: fn.softmax_formula(x),
+    define=lambda x: ops.softmax_formula(x),
     sympy=lambda x: _sp().exp(x) / sum(_sp().exp(t) for t in x) if isinstance(x, (list, tuple)) else _sp().Integer(1),
-    text="softmax({x})", latex="\\operatorname{{softmax}}\\left({x}\\right)",
+    text="softmax({x})",
     derivative_text="s ⊙ (u' - Σ s·u')", doc="e^(x_j) / Σ_k e^(x_k) over a vector (stable)",
 ))
 _add(Rule(
     name="logsumexp", family="activation", vector=True,
-    define=lambda x: fn.logsumexp_formula(x),
+    define=lambda x: ops.logsumexp_formula(x),
     sympy=lambda x: _sp().log(sum(_sp().exp(t) for t in x)) if isinstance(x, (list, tuple)) else x,
-    text="logsumexp({x})", latex="\\log\\sum e^{{{x}}}",
+    text="logsumexp({x})",
     derivative_text="Σ softmax(u)·u'", doc="log Σ e^(x_k) over a vector (stable)",
 ))
 _add(Rule(
-    name="pow", params=(("p", None),),
+    name="pow", params=(("p", REQUIRED),),
+    ufuncs=(),  # numpy.power dispatches as the ** operator
     define=lambda x, p: x ** p,
     sympy=lambda x, p: _sp().Pow(x, p),
-    text="pow({x})", latex="{x}^{{p}}", derivative_text="p·u^(p-1)·u' + ln(u)·u^p·p'",
+    text="pow({x})", derivative_text="p·u^(p-1)·u' + ln(u)·u^p·p'",
     doc="x ** p",
 ))
 
 # Arities for the program parser: name -> (min_args, max_args).
 ARITY: dict[str, tuple[int, int]] = {name: r.arity for name, r in RULES.items()}
-ARITY["pow"] = (2, 2)
+
+
+# ---------------------------------------------------------------------------
+# Adding a rule at run time
+# ---------------------------------------------------------------------------
+# Everything generated from the table (public functions, numpy dispatch, the package's
+# names) subscribes here, so that a rule registered later is served like the others.
+_listeners: list[Callable[[str, Rule | None], None]] = []
+
+
+def on_change(listener: Callable[[str, Rule | None], None]) -> None:
+    """Call ``listener(name, rule)`` for every rule now and for every later change
+    (``rule`` is None when a rule is removed)."""
+    _listeners.append(listener)
+    for name, rule in list(RULES.items()):
+        listener(name, rule)
+
+
+def register(rule: Rule) -> None:
+    """Add (or replace) a rule; it becomes ``dualdiff.<name>`` with numpy dispatch, display
+    and sympy counterpart, and the program language knows it.
+
+    >>> import dualdiff as dd, math, numpy as np
+    >>> from dualdiff.rules import Rule, register, remove
+    >>> register(Rule(name="sq", float=lambda x: x * x, numpy=np.square, mpmath=lambda x: x * x,
+    ...               sympy=lambda x: x ** 2, deriv=lambda x, y: 2 * x, text="sq({x})"))
+    >>> dd.sq(dd.Dual(3.0, 1.0))
+    Dual(9.0, 6.0)
+    >>> remove("sq")
+    """
+    RULES[rule.name] = rule
+    ARITY[rule.name] = rule.arity
+    for listener in _listeners:
+        listener(rule.name, rule)
+
+
+def remove(name: str) -> None:
+    """Undo :func:`register` (for tests and experiments)."""
+    RULES.pop(name, None)
+    ARITY.pop(name, None)
+    for listener in _listeners:
+        listener(name, None)
+
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

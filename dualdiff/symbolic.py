@@ -285,10 +285,7 @@ class _Converter:
 
     def apply(self, rule: Any, name: str, args: list[Any]) -> Any:
         try:
-            if name == "log" and len(args) == 2:   # log(x, base) = log(x)/log(base), as functions.py
-                out = rule.sympy(args[0]) / rule.sympy(args[1])
-            else:
-                out = rule.sympy(*args)
+            out = rule.sympy_call(*args)
         except Exception as exc:  # noqa: BLE001  (any failure means: no usable counterpart)
             raise _Unusable(f"{name}'s sympy counterpart failed: {type(exc).__name__}: {exc}") from None
         if not isinstance(out, self.sp.Basic):

@@ -21,7 +21,7 @@ import dualdiff as dd
 import dualdiff.functions as F
 from dualdiff import cli
 from dualdiff.program import Call, walk
-from dualdiff.rules import RULES
+from dualdiff.rules import REQUIRED, RULES
 from dualdiff.symbolic import ExpressionTooLarge, check_symbolic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,14 +36,35 @@ WORKSHEET_DX = {"u1": 0.5403023058681398, "v1": -0.8414709848078965, "u2": -0.05
 BACKPROP = "w1 = 2\nw2 = 3\na = w1**3\nb = a*w2\nc = 3*w1\ng = b + c\n"
 BAYDIN = "x1 = 2\nx2 = 5\nf = log(x1) + x1 * x2 - sin(x2)\n"
 
-EVERY_FUNCTION = """x = 0.3
-a = sin(x) + cos(x) + tan(x) + cot(x) + sec(x) + csc(x)
-b = asin(x) + acos(x) + atan(x)
-c = sinh(x) + cosh(x) + tanh(x) + exp(x) + log(x) + log(x, 2) + sqrt(x) + expm1(x) + log1p(x) + erf(x) + erfc(x) + abs(x)
-d = sigmoid(x) + relu(x) + leaky_relu(-x) + leaky_relu(x, 0.2) + elu(-x) + elu(x, 2) + selu(x) + selu(-x) + softplus(x)
-f = swish(x) + swish(x, 2) + gelu(x) + softmax(x) + logsumexp(x) + pow(x, 3) + pow(a, x)
-y = a * b + c / d + f ** 2 - pi * e
-"""
+def every_function_program(x: float = 0.3) -> str:
+    """A program calling every function of the rule table, derived from the table itself.
+
+    Each function is called at x (or at 1/x where x is outside its domain, as for acosh),
+    on the other side of 0 too if it has a kink there, with its optional parameters given,
+    and with a varying required parameter (pow(x, 2*x)).  The program is built from
+    dd.RULES, so a new rule is checked without editing this test.
+    """
+    calls = []
+    for name, rule in RULES.items():
+        f = getattr(dd, name)
+        first = "x"
+        try:
+            f(x, *[2.0 * x for _, d in rule.params if d is REQUIRED])
+        except (ValueError, ZeroDivisionError):
+            first = "1 / x"
+        required = ["2 * x" for _, d in rule.params if d is REQUIRED]
+        calls.append(f"{name}({', '.join([first] + required)})")
+        if rule.kink is not None:
+            calls.append(f"{name}({', '.join(['-' + first] + required)})")
+        if rule.arity[1] > rule.arity[0]:
+            calls.append(f"{name}({', '.join([first] + required + ['2'] * (rule.arity[1] - rule.arity[0]))})")
+    lines = [f"x = {x}"] + [f"t{i} = {c}" for i, c in enumerate(calls)]
+    lines.append("s = " + " + ".join(f"t{i}" for i in range(len(calls))))
+    lines.append("y = s * t0 + s / t1 + t2 ** 2 - pi * e")
+    return "\n".join(lines) + "\n"
+
+
+EVERY_FUNCTION = every_function_program()
 
 MODES = ["stepwise", "whole"]
 
