@@ -13,8 +13,9 @@ from .errors import ProgramError
 from .functions import e, pi
 from .jet import Jet
 from .operators import derivative, gradient, hessian, jacobian, jvp, nth_derivative, taylor, value_and_derivative
+from .record import trace
 from .rules import RULES, on_change as _on_change
-from .trace import Step, Trace, load_program, trace, trace_program
+from .trace import Step, Trace, load_program, trace_program
 
 __version__ = "0.1.0"
 

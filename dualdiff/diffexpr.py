@@ -26,7 +26,8 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
     """
     from .operators import taylor
     from .parse import parse_expression
-    from .trace import _Evaluator, trace_program
+    from .evaluate import Evaluator
+    from .trace import trace_program
 
     node, names = parse_expression(expr)
     missing = [n for n in names if n not in at]
@@ -50,7 +51,7 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
         var = names[0] if names else "x"
         x0 = point.get(var, 0.0)
         try:
-            coeffs = taylor(lambda t: _Evaluator().evaluate(node, {var: t}), x0, order)
+            coeffs = taylor(lambda t: Evaluator().evaluate(node, {var: t}), x0, order)
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
             raise ProgramError(str(exc)) from None
         rows = [[("f" + "'" * k) if k <= 3 else f"f({k})", coeffs[k] * math.factorial(k)]

@@ -57,9 +57,9 @@ def _matplotlib() -> tuple[Any, Any]:
 # ---------------------------------------------------------------------------
 def _evaluate(node: Any, env: dict[str, Any]) -> Any:
     """The tracer's evaluator, on whole grids (a plot finds its kinks itself, see ``kinks``)."""
-    from .trace import _Evaluator
+    from .evaluate import Evaluator
 
-    return _Evaluator().evaluate(node, env)
+    return Evaluator().evaluate(node, env)
 
 
 def _calls(node: Any) -> list[Any]:

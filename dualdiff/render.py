@@ -92,7 +92,7 @@ def _family(fmt: str) -> str:
 
 def show_name(name: str, family: str) -> str:
     if family == "latex":
-        from .program import name_to_latex
+        from .printing import name_to_latex
 
         return f"${name_to_latex(name)}$"
     if family == "unicode":
@@ -106,7 +106,7 @@ def show_expr(step: Any, family: str) -> str:
     if step.is_input:
         return "input"
     if family == "latex" and step.node is not None:
-        from .program import expr_to_latex
+        from .printing import expr_to_latex
 
         return f"${expr_to_latex(step.node)}$"
     return step.expr
@@ -114,7 +114,7 @@ def show_expr(step: Any, family: str) -> str:
 
 def deriv_header(w: str, family: str) -> str:
     if family == "latex":
-        from .program import name_to_latex
+        from .printing import name_to_latex
 
         return f"$\\partial/\\partial {name_to_latex(w)}$"
     return f"d/d{w}"

@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from . import functions as F
 from .dual import Dual, new_tag
 from .errors import ProgramError
-from .program import Assignment, BinOp, Call, Const, Name, Num, Program, UnaryOp, expr_to_text, fold, names_in
-from .rules import RULES
+from .evaluate import Evaluator, coerce_input, expand_assignments
+from .program import Assignment, Program, names_in
 
-__all__ = ["Step", "Trace", "trace_program", "load_program", "trace"]
+__all__ = ["Step", "Trace", "trace_program", "load_program"]
 
 
 # ---------------------------------------------------------------------------
@@ -120,7 +119,7 @@ class Trace:
             value, derivs = entry if isinstance(entry, tuple) else (entry, {})
             d = [derivs.get(w, 0.0) for w in self.wrt]
             scope[dep] = Dual(value, np.array(d, dtype=float) if n > 1 else d[0], tag, n if n > 1 else 0)
-        y = _Evaluator(self.exact).evaluate(step.node, scope)
+        y = Evaluator(self.exact).evaluate(step.node, scope)
         return _unpack(y, tag, self.wrt)
 
     def local_partials(self, step: Step | str) -> dict[str, Any]:
@@ -134,7 +133,7 @@ class Trace:
         n = len(deps)
         scope = {dep: Dual(values[dep], _unit(i, n, self.exact), tag, n if n > 1 else 0)
                  for i, dep in enumerate(deps)}
-        y = _Evaluator(self.exact).evaluate(step.node, scope)
+        y = Evaluator(self.exact).evaluate(step.node, scope)
         _, d = _unpack(y, tag, deps)
         return d
 
@@ -227,61 +226,6 @@ def _scalar(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
-# ---------------------------------------------------------------------------
-# Evaluation of expression trees
-# ---------------------------------------------------------------------------
-class _Evaluator:
-    """Evaluates program nodes with dualdiff numbers; notes kinks it passes through."""
-
-    MAX_EXACT_EXPONENT = 10_000  # sympy would try to expand 9**(9**9) exactly
-
-    def __init__(self, exact: bool = False):
-        self.exact = exact
-        self.kinks: list[str] = []
-        if exact:
-            import sympy
-
-            self._sympy = sympy
-
-    def number(self, node: Num) -> Any:
-        if self.exact:
-            frac = Fraction(node.text) if node.text else Fraction(node.value)
-            return self._sympy.Rational(frac.numerator, frac.denominator)
-        return float(node.value)
-
-    def const(self, name: str) -> Any:
-        if self.exact:
-            return self._sympy.pi if name == "pi" else self._sympy.E
-        return math.pi if name == "pi" else math.e
-
-    def evaluate(self, node: Any, env: Mapping[str, Any]) -> Any:
-        return fold(node, name=env.__getitem__, num=self.number, const=self.const, call=self.call,
-                    power=self.power)
-
-    def power(self, a: Any, b: Any) -> Any:
-        if self.exact:
-            self._check_exact_power(b)
-        return a ** b
-
-    def call(self, func: str, args: list) -> Any:
-        rule = RULES[func]
-        if rule.kink is not None:
-            at = F.primal(args[0])
-            if np.any(rule.kink(at, *args[1:])):  # any() so that array inputs work too
-                self.kinks.append(f"{func} at {_short(at)}")
-        return getattr(F, func)(*args)
-
-    def _check_exact_power(self, p: Any) -> None:
-        v = F.primal(p)
-        if getattr(v, "is_number", False) and v.is_finite and abs(v) > self.MAX_EXACT_EXPONENT:
-            raise OverflowError(f"pow: exponent {v} is too large for exact arithmetic "
-                                f"(limit {self.MAX_EXACT_EXPONENT})")
-
-
-def _short(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
 def _error_at(exc: BaseException, assignment: Any) -> ProgramError:
     reason = str(exc) or type(exc).__name__
     return ProgramError(f"while computing {assignment.target}: {reason}",
@@ -289,82 +233,8 @@ def _error_at(exc: BaseException, assignment: Any) -> ProgramError:
 
 
 # ---------------------------------------------------------------------------
-# Expansion into elementary operations (Wengert list)
-# ---------------------------------------------------------------------------
-def _is_literal(node: Any) -> bool:
-    if type(node) in (Num, Const):
-        return True
-    return type(node) is UnaryOp and _is_literal(node.operand)
-
-
-def expand_assignments(assignments: Iterable[Assignment], taken: set[str]) -> list[Assignment]:
-    """Rewrite each assignment into one assignment per elementary operation.
-
-    Temporaries are named v1, v2, … (skipping names the program already uses); the
-    last operation of each assignment keeps the user's name, so outputs stay named.
-    """
-    counter = [0]
-    out: list[Assignment] = []
-
-    def fresh() -> str:
-        while True:
-            counter[0] += 1
-            name = f"v{counter[0]}"
-            if name not in taken:
-                taken.add(name)
-                return name
-
-    def flatten(node: Any, a: Assignment, target: str | None) -> Any:
-        """Return a leaf (Name or literal) standing for node, emitting steps for operations."""
-        kind = type(node)
-        if kind is Name or _is_literal(node):
-            if target is None:
-                return node
-            inner = node  # y = x: still one step, so the user's name appears
-        elif kind is UnaryOp:
-            inner = UnaryOp(node.op, flatten(node.operand, a, None), node.line, node.col)
-        elif kind is BinOp:
-            inner = BinOp(node.op, flatten(node.left, a, None), flatten(node.right, a, None), node.line, node.col)
-        else:
-            args = tuple(flatten(arg, a, None) if i == 0 else arg for i, arg in enumerate(node.args))
-            inner = Call(node.func, args, node.line, node.col)
-        name = target or fresh()
-        out.append(Assignment(name, inner, a.line, a.col, expr_to_text(inner), False))
-        return Name(name, node.line, node.col)
-
-    for a in assignments:
-        if a.is_input:
-            out.append(a)
-        else:
-            flatten(a.expr, a, a.target)
-    return out
-
-
-# ---------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------
-def _coerce_input(name: str, value: Any, exact: bool) -> Any:
-    if isinstance(value, str):
-        try:
-            value = Fraction(value) if exact else float(value)
-        except (ValueError, ZeroDivisionError):
-            raise ProgramError(f"input {name}: {value!r} is not a number") from None
-    foreign = type(value).__module__.split(".")[0] in ("sympy", "mpmath")  # exact / high precision
-    if isinstance(value, bool) or not (isinstance(value, (int, float, Fraction, np.number)) or foreign):
-        raise ProgramError(f"input {name}: {value!r} is not a number")
-    if exact:
-        import sympy
-
-        if isinstance(value, (int, Fraction, np.integer)):
-            f = Fraction(int(value)) if not isinstance(value, Fraction) else value
-            return sympy.Rational(f.numerator, f.denominator)
-        if isinstance(value, (float, np.floating)):
-            f = Fraction(float(value))  # the binary float exactly: no digits invented
-            return sympy.Rational(f.numerator, f.denominator)
-        return value
-    return value if foreign else float(value)
-
-
 def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, Any] | None,
               wrt: Iterable[str] | str | None, exact: bool, adjoints: bool) -> Trace:
     at = dict(at or {})
@@ -382,7 +252,7 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
                            f"{missing[0]}=VALUE, or assign it a number in the program")
     order = [a.target for a in program.assignments if a.is_input and a.target in inputs] + free
     order += [k for k in inputs if k not in order]
-    values = {k: _coerce_input(k, inputs[k], exact) for k in order}
+    values = {k: coerce_input(k, inputs[k], exact) for k in order}
 
     if wrt is None:
         wrt_list = list(order)
@@ -414,7 +284,7 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
     for a in assignments:
         if a.is_input:
             continue
-        ev = _Evaluator(exact)
+        ev = Evaluator(exact)
         try:
             y = ev.evaluate(a.expr, env)
         except ProgramError:
@@ -473,113 +343,3 @@ def load_program(path: str | Path) -> Program:
     from .parse import MAX_SOURCE_BYTES, parse_program
 
     return parse_program(read_limited(path, MAX_SOURCE_BYTES, ProgramError, "program"))
-
-
-# ---------------------------------------------------------------------------
-# Tracing a Python callable: record every elementary operation
-# ---------------------------------------------------------------------------
-class _Recorder:
-    """Stands in for a number while f runs, writing each operation down as a step."""
-
-    __slots__ = ("name", "value", "tape")
-    __array_priority__ = 1000
-
-    def __init__(self, name: str, value: float, tape: "_Tape"):
-        self.name, self.value, self.tape = name, value, tape
-
-    def _bin(self, op: str, other: Any, reflected: bool = False) -> "_Recorder":
-        left, right = (other, self) if reflected else (self, other)
-        return self.tape.emit(BinOp(op, self.tape.ref(left), self.tape.ref(right)))
-
-    def __add__(self, o): return self._bin("+", o)
-    def __radd__(self, o): return self._bin("+", o, True)
-    def __sub__(self, o): return self._bin("-", o)
-    def __rsub__(self, o): return self._bin("-", o, True)
-    def __mul__(self, o): return self._bin("*", o)
-    def __rmul__(self, o): return self._bin("*", o, True)
-    def __truediv__(self, o): return self._bin("/", o)
-    def __rtruediv__(self, o): return self._bin("/", o, True)
-    def __pow__(self, o): return self._bin("**", o)
-    def __rpow__(self, o): return self._bin("**", o, True)
-    def __neg__(self): return self.tape.emit(UnaryOp("-", Name(self.name)))
-    def __pos__(self): return self
-    def __abs__(self): return self.__dualdiff_apply__("abs", ())
-    def __lt__(self, o): return self.value < _recorded_value(o)
-    def __le__(self, o): return self.value <= _recorded_value(o)
-    def __gt__(self, o): return self.value > _recorded_value(o)
-    def __ge__(self, o): return self.value >= _recorded_value(o)
-
-    def __float__(self):
-        raise TypeError("dualdiff.trace: the traced function converted a value to float "
-                        "(math.sin?); use dualdiff.sin / numpy.sin so the step is recorded")
-
-    def __dualdiff_apply__(self, func: str, params: tuple) -> "_Recorder":
-        args = (self.tape.ref(self),) + tuple(self.tape.ref(p) for p in params)
-        return self.tape.emit(Call(func, args))
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return F.numpy_ufunc(ufunc, method, inputs, kwargs)
-
-
-def _recorded_value(o: Any) -> Any:
-    return o.value if isinstance(o, _Recorder) else o
-
-
-class _Tape:
-    def __init__(self, inputs: Mapping[str, Any]):
-        self.assignments: list[Assignment] = []
-        self.count = 0
-        self.taken = set(inputs)
-        self.values: dict[str, Any] = {}
-
-    def ref(self, x: Any) -> Any:
-        if isinstance(x, _Recorder):
-            return Name(x.name)
-        if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
-            v = float(x)
-            if v < 0:
-                return UnaryOp("-", Num(-v, repr(-v)))
-            return Num(v, repr(v))
-        raise TypeError(f"dualdiff.trace: cannot record an operation on {type(x).__name__}")
-
-    def emit(self, node: Any) -> _Recorder:
-        while True:
-            self.count += 1
-            name = f"v{self.count}"
-            if name not in self.taken:
-                break
-        self.taken.add(name)
-        line = len(self.assignments) + 1
-        self.assignments.append(Assignment(name, node, line, 1, expr_to_text(node), False))
-        value = _Evaluator(False).evaluate(node, self.values)
-        self.values[name] = value
-        return _Recorder(name, value, self)
-
-
-def trace(f: Callable[..., Any], *, wrt: Iterable[str] | None = None, adjoints: bool = False,
-          **inputs: Any) -> Trace:
-    """Trace a Python callable: each elementary operation becomes a step v1, v2, ….
-
-    >>> import dualdiff as dd
-    >>> t = dd.trace(lambda x1, x2: dd.log(x1) + x1 * x2 - dd.sin(x2), x1=2, x2=5)
-    >>> [s.expr for s in t.steps]
-    ['log(x1)', 'x1 * x2', 'v1 + v2', 'sin(x2)', 'v3 - v4']
-    """
-    if not inputs:
-        raise ProgramError("dualdiff.trace needs the input values as keywords, e.g. trace(f, x=1.0)")
-    tape = _Tape(inputs)
-    recs = {}
-    for name, v in inputs.items():
-        value = _coerce_input(name, v, False)
-        tape.values[name] = value
-        recs[name] = _Recorder(name, value, tape)
-    result = f(**recs)
-    if not isinstance(result, _Recorder):
-        raise ProgramError("dualdiff.trace: the function's result does not depend on its inputs")
-    if result.name in inputs:  # f returned an input unchanged: still one step
-        tape.emit(UnaryOp("+", Name(result.name)))
-    elif tape.assignments[-1].target != result.name:  # make the result the last step
-        tape.emit(UnaryOp("+", Name(result.name)))
-    program = Program(tuple(Assignment(n, Num(0.0, "0"), 0, 0, "0", True) for n in inputs)
-                      + tuple(tape.assignments), {n: tape.values[n] for n in inputs}, "")
-    return _evaluate(program, list(program.assignments), dict(inputs), wrt, False, adjoints)

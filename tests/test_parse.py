@@ -12,10 +12,8 @@ from hypothesis import strategies as st
 from dualdiff import parse as parse_mod
 from dualdiff.errors import ProgramError
 from dualdiff.parse import CONSTANTS, parse_program
-from dualdiff.program import (
-    Assignment, BinOp, Call, Const, Name, Num, Program, UnaryOp, expr_to_latex, expr_to_text,
-    name_to_latex, names_in,
-)
+from dualdiff.printing import expr_to_latex, expr_to_text, name_to_latex
+from dualdiff.program import Assignment, BinOp, Call, Const, Name, Num, Program, UnaryOp, names_in
 from dualdiff.rules import ARITY
 
 WORKSHEET = """\
