@@ -9,7 +9,8 @@ import math
 from typing import Mapping
 
 from .errors import ProgramError
-from .render import format_number, json_number, render_table
+from .numfmt import format_number, json_number
+from .render import render_table
 
 MAX_ORDER = 30
 

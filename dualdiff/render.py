@@ -1,9 +1,8 @@
 """Render traces (and reports) as tables: every tabulate format, plus csv and json.
 
-Numbers are formatted here, not by tabulate: ``digits`` significant digits with
-trailing zeros kept (they say how precise a number is, which is what a hand-table
-check reads), integral values as integers, ``-0`` as ``0``.  The strings go to
-tabulate with number parsing off, so no digit is re-read or stripped.
+Numbers are formatted by ``dualdiff.numfmt``, not by tabulate: ``digits`` significant
+digits with trailing zeros kept, integral values as integers, ``-0`` as ``0``.  The
+strings go to tabulate with number parsing off, so no digit is re-read or stripped.
 
 Names and formulas are shown the way each format reads best: ``u1`` in Markdown and
 CSV, ``u₁`` in terminal formats, ``$u_{1}$`` and ``$\\sin\\left(u_{1} + v_{1}\\right)$``
@@ -14,10 +13,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
-from functools import partial
 from typing import Any, Sequence
+
+from .numfmt import format_number, json_number
 
 EXTRA_FORMATS = ("csv", "json")
 
@@ -27,50 +26,6 @@ def table_formats() -> list[str]:
     import tabulate
 
     return sorted(tabulate.tabulate_formats) + list(EXTRA_FORMATS)
-
-
-# ---------------------------------------------------------------------------
-# Numbers
-# ---------------------------------------------------------------------------
-def format_number(v: Any, digits: int = 8) -> str:
-    """``digits`` significant digits, trailing zeros kept; integers exact; -0 as 0.
-
-    >>> format_number(0.32009128314057805), format_number(-0.06918566945763523)
-    ('0.32009128', '-0.069185669')
-    >>> format_number(39.0), format_number(-0.0), format_number(float("nan"))
-    ('39', '0', 'nan')
-    """
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return str(v)
-    kind = type(v).__module__.split(".")[0]
-    if kind == "sympy":
-        if getattr(v, "is_Integer", False):
-            return str(v)
-        try:
-            v = float(v.evalf(digits + 5))
-        except (TypeError, ValueError):
-            return str(v)
-    elif kind == "mpmath":
-        import mpmath
-
-        s = mpmath.nstr(v, digits, strip_zeros=False, min_fixed=-4, max_fixed=digits)
-        return "0" if _is_zero_text(s) else s
-    f = _as_float(v)
-    if not isinstance(f, float) or not math.isfinite(f):
-        return f if isinstance(f, str) else str(f)
-    if f.is_integer() and abs(f) < 1e15:
-        return str(int(f))
-    s = f"{f:#.{digits}g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        s = f"{mant}e{int(exp)}"
-    return s[1:] if s.startswith("-") and _is_zero_text(s) else s
-
-
-def _is_zero_text(s: str) -> bool:
-    return not re.search(r"[1-9]", s.split("e")[0])
 
 
 # ---------------------------------------------------------------------------
@@ -193,20 +148,36 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], fmt: str
     if fmt not in tabulate.tabulate_formats:
         raise ValueError(f"unknown table format {fmt!r}; choose one of: {', '.join(table_formats())}")
     tablefmt: Any = fmt
-    if fmt in ("latex", "latex_booktabs", "latex_longtable"):
+    if fmt in _LATEX_TABLES:
         tablefmt = _raw_latex(fmt)  # our cells already hold LaTeX: do not escape $ \ _ { }
     return tabulate.tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True)
 
 
+# LaTeX tables whose cells are already LaTeX (tabulate's own latex formats would escape
+# $ \ _ { }): the anatomy of tabulate's formats, from its public records.
+# format: (environment, rule above the header, rule below the header, rule at the end)
+_LATEX_TABLES = {
+    "latex": ("tabular", "\\hline", "\\hline", "\\hline"),
+    "latex_booktabs": ("tabular", "\\toprule", "\\midrule", "\\bottomrule"),
+    "latex_longtable": ("longtable", "\\hline", "\\hline\n\\endhead", "\\hline"),
+}
+_LATEX_ALIGN = {"left": "l", "right": "r", "center": "c", "decimal": "r"}
+
+
 def _raw_latex(fmt: str) -> Any:
+    """A tabulate ``TableFormat`` for ``fmt`` that leaves cell text as it is."""
     import tabulate
 
-    base = tabulate._table_formats.get(fmt)
-    row = getattr(tabulate, "_latex_row", None)
-    if base is None or row is None:  # tabulate changed its internals: its raw format still works
-        return "latex_raw"
-    raw = partial(row, escrules={})
-    return base._replace(headerrow=raw, datarow=raw)
+    env, top, mid, bottom = _LATEX_TABLES[fmt]
+
+    def begin(colwidths: list[int], colaligns: list[str]) -> str:
+        columns = "".join(_LATEX_ALIGN.get(a, "l") for a in colaligns)
+        return f"\\begin{{{env}}}{{{columns}}}\n{top}"
+
+    row = tabulate.DataRow("", "&", "\\\\")
+    return tabulate.TableFormat(lineabove=begin, linebelowheader=tabulate.Line(mid, "", "", ""),
+                                linebetweenrows=None, linebelow=tabulate.Line(f"{bottom}\n\\end{{{env}}}", "", "", ""),
+                                headerrow=row, datarow=row, padding=1, with_header_hide=None)
 
 
 def render_trace(trace: Any, fmt: str = "github", digits: int = 8, **options: Any) -> str:
@@ -221,31 +192,6 @@ def render_trace(trace: Any, fmt: str = "github", digits: int = 8, **options: An
 # ---------------------------------------------------------------------------
 # JSON
 # ---------------------------------------------------------------------------
-def json_number(v: Any) -> Any:
-    """Full-precision JSON: floats as floats, nan/inf as strings, exact values as floats."""
-    if v is None or isinstance(v, bool):
-        return v
-    if isinstance(v, int):
-        return v
-    kind = type(v).__module__.split(".")[0]
-    if kind == "sympy" and getattr(v, "is_Integer", False):
-        return int(v)
-    return _as_float(v)
-
-
-def _as_float(v: Any) -> float | str:
-    """A finite float, or the text "nan"/"inf"/"-inf", or str(v) when v is not a number."""
-    try:
-        f = float(v)
-    except (TypeError, ValueError, OverflowError):
-        return str(v)
-    if math.isnan(f):
-        return "nan"
-    if math.isinf(f):
-        return "inf" if f > 0 else "-inf"
-    return f
-
-
 def trace_to_dict(trace: Any) -> dict:
     steps = []
     for s in trace.steps:

@@ -61,7 +61,8 @@ from fractions import Fraction
 from typing import Any, Iterator
 
 from .program import BinOp, Call, Name, Num, UnaryOp, fold
-from .render import format_number, render_table
+from .numfmt import format_number
+from .render import render_table
 from .rules import RULES
 
 __all__ = ["check_symbolic", "SymbolicReport", "CheckRow", "ExpressionTooLarge", "VERDICTS", "MAX_OPS"]
@@ -104,7 +105,7 @@ class CheckRow:
         return "" if self.derivative is None else str(self.derivative)
 
     def to_dict(self) -> dict:
-        from .render import json_number
+        from .numfmt import json_number
 
         out = {"step": self.step, "input": self.input, "sympy": self.sympy_text,
                "sympy_value": json_number(self.sympy_value), "dual_value": json_number(self.dual_value),

@@ -169,7 +169,8 @@ class VerifyReport:
 
     # -- presentation ---------------------------------------------------------
     def table(self, fmt: str = "github", digits: int = 8) -> str:
-        from .render import format_number, render_table
+        from .numfmt import format_number
+        from .render import render_table
 
         if fmt == "json":
             return self.to_json()
@@ -195,7 +196,7 @@ class VerifyReport:
         return line
 
     def to_dict(self) -> dict:
-        from .render import json_number
+        from .numfmt import json_number
 
         return {
             "source": self.source,
@@ -252,7 +253,7 @@ def cell_notes(c: Cell) -> str:
 
 def _given_text(c: Cell, digits: int) -> str:
     """The cell as written when short, else the number read from it."""
-    from .render import format_number
+    from .numfmt import format_number
 
     text = " ".join(c.text.split())
     if text and len(text) <= 24:
@@ -268,7 +269,7 @@ def _float(v: Any) -> float:
 
 
 def _short(v: float) -> str:
-    from .render import format_number
+    from .numfmt import format_number
 
     return format_number(v, 10)
 
