@@ -85,9 +85,46 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .grading import run_check
+    """Exit 0 when every cell is correct or carried, 1 when any is wrong or missing, 2 when a
+    file is unusable."""
+    import json
 
-    return run_check(args)
+    from .grading import Grader, expand_sources, parse_weights, summary_table
+    from .verify import gradescope_results
+
+    at = {k: _number(k, v) for k, v in _at_pairs(args.at).items()}
+    if not 0.0 <= args.carried_credit <= 1.0:
+        raise UsageError(f"--carried-credit must be between 0 and 1, got {args.carried_credit:g}")
+    grader = Grader(args.program, at=at, wrt=wrt_names(args.wrt), tol=args.tol, carry_forward=not args.no_carry_forward,
+                    carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)))
+    sources = expand_sources(args.hand)
+    if not sources:
+        raise UsageError("no hand tables found")
+    if len(sources) == 1:
+        report = grader.check(sources[0])  # unusable input raises: one line, exit 2
+        if args.format == "gradescope":
+            print(json.dumps(gradescope_results(report, grader.carried_credit), indent=2, ensure_ascii=False))
+        elif args.format == "json":
+            print(report.to_json())
+        else:
+            print(report.table("simple"))
+            print(report.summary())
+            for where, why in report.problems:
+                print(f"note: {where}: {why}")
+        return EXIT_OK if report.ok else EXIT_FAIL
+    results = grader.check_many(sources)
+    if args.format == "gradescope":
+        doc = {name: (gradescope_results(rep, grader.carried_credit, name) if rep else {"error": err})
+               for name, rep, err in results}
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif args.format == "json":
+        print(json.dumps({name: (rep.to_dict() if rep else {"error": err}) for name, rep, err in results},
+                         indent=2, ensure_ascii=False))
+    else:
+        print(summary_table(results, grader))
+    if any(rep is None for _, rep, _ in results):
+        return EXIT_USAGE
+    return EXIT_OK if all(rep.ok for _, rep, _ in results) else EXIT_FAIL
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

@@ -7,18 +7,18 @@ For grading scripts, trace the program once and reuse it:
 >>> g.check({"u": (0.8415, 0.5403), "y": (0.7081, 0.7)}).counts["wrong"]
 1
 
-The ``dualdiff check`` command is :func:`run_check`.
+The ``dualdiff check`` command (in ``dualdiff.cli``) is a thin front end to :class:`Grader`,
+:func:`expand_sources`, :func:`parse_weights` and :func:`summary_table`.
 """
 from __future__ import annotations
 
 import glob
-import json
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .handtable import HandTableError
-from .verify import VerifyReport, cell_notes, parse_tol, verify
+from .verify import VerifyReport, gradescope_results, parse_tol, verify  # gradescope_results: re-exported
 
 HAND_SUFFIXES = (".md", ".markdown", ".csv", ".tsv", ".json", ".txt", ".tex")
 
@@ -63,41 +63,8 @@ class Grader:
         return report.score(self.carried_credit)
 
 
-def gradescope_results(report: VerifyReport, carried_credit: float = 1.0, name: str = "") -> dict:
-    """A Gradescope autograder ``results.json`` document: one test per step."""
-    got, total = report.score(carried_credit)
-    by_step: dict[str, list] = {}
-    for c in report.cells:
-        if c.verdict != "extra":
-            by_step.setdefault(c.step, []).append(c)
-    tests = []
-    for step, cells in by_step.items():
-        earned = sum(c.weight * (1.0 if c.verdict == "correct" else carried_credit if c.verdict == "carried" else 0.0)
-                     for c in cells)
-        possible = sum(c.weight for c in cells)
-        lines = [f"{c.column}: {c.mark} {c.verdict}" + (f" - {c.reason}" if c.reason else "")
-                 + (f"\n  {cell_notes(c)}" if cell_notes(c) else "") for c in cells]
-        tests.append({
-            "name": f"step {step}",
-            "score": round(earned, 6),
-            "max_score": round(possible, 6),
-            "status": "passed" if all(c.verdict in ("correct", "carried") for c in cells) else "failed",
-            "output": "\n".join(lines),
-            "visibility": "visible",
-        })
-    extra = [c for c in report.cells if c.verdict == "extra"]
-    output = report.summary()
-    if extra:
-        output += "\nRows for steps the program does not have: " + ", ".join(dict.fromkeys(c.step for c in extra))
-    if report.problems:
-        output += "\nProblems reading the table: " + "; ".join(f"{w}: {r}" for w, r in report.problems)
-    return {"score": round(got, 6), "max_score": round(total, 6), "output": output,
-            "visibility": "visible", "stdout_visibility": "visible", "tests": tests,
-            **({"name": name} if name else {})}
-
-
 # ---------------------------------------------------------------------------
-# The `dualdiff check` command
+# Batches: many submissions, one summary (the `dualdiff check` command's library side)
 # ---------------------------------------------------------------------------
 def expand_sources(items: Iterable[str]) -> list[str]:
     """Files, folders (their hand tables) and globs, in a stable order."""
@@ -132,36 +99,6 @@ def parse_weights(items: Iterable[str] | None) -> dict[Any, float]:
     return out
 
 
-def run_check(args: Any) -> int:
-    from .cli import UsageError, _at_pairs, _number, wrt_names
-
-    at = {k: _number(k, v) for k, v in _at_pairs(args.at).items()}
-    if not 0.0 <= args.carried_credit <= 1.0:
-        raise UsageError(f"--carried-credit must be between 0 and 1, got {args.carried_credit:g}")
-    grader = Grader(args.program, at=at, wrt=wrt_names(args.wrt), tol=args.tol, carry_forward=not args.no_carry_forward,
-                    carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)))
-    sources = expand_sources(args.hand)
-    if not sources:
-        raise UsageError("no hand tables found")
-    if len(sources) == 1:
-        report = grader.check(sources[0])  # unusable input raises: one line, exit 2
-        _print_report(report, args.format, grader, name=sources[0])
-        return 0 if report.ok else 1
-    results = grader.check_many(sources)
-    if args.format == "gradescope":
-        doc = {name: (gradescope_results(rep, grader.carried_credit, name) if rep else {"error": err})
-               for name, rep, err in results}
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
-    elif args.format == "json":
-        print(json.dumps({name: (rep.to_dict() if rep else {"error": err}) for name, rep, err in results},
-                         indent=2, ensure_ascii=False))
-    else:
-        print(summary_table(results, grader))
-    if any(rep is None for _, rep, _ in results):
-        return 2
-    return 0 if all(rep.ok for _, rep, _ in results) else 1
-
-
 def summary_table(results: list, grader: Grader, fmt: str = "github") -> str:
     from .render import render_table
 
@@ -175,15 +112,3 @@ def summary_table(results: list, grader: Grader, fmt: str = "github") -> str:
         rows.append([name, f"{got:g}/{total:g}", "yes" if rep.ok else "no",
                      f"{slip.step} {slip.column}" if slip else ""])
     return render_table(["file", "score", "ok", "first slip"], rows, fmt)
-
-
-def _print_report(report: VerifyReport, fmt: str, grader: Grader, name: str = "") -> None:
-    if fmt == "gradescope":
-        print(json.dumps(gradescope_results(report, grader.carried_credit), indent=2, ensure_ascii=False))
-    elif fmt == "json":
-        print(report.to_json())
-    else:
-        print(report.table("simple"))
-        print(report.summary())
-        for where, why in report.problems:
-            print(f"note: {where}: {why}")

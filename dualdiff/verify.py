@@ -220,8 +220,6 @@ class VerifyReport:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def gradescope(self, carried_credit: float = 1.0, name: str = "") -> dict:
-        from .grading import gradescope_results
-
         return gradescope_results(self, carried_credit=carried_credit, name=name)
 
     def _repr_markdown_(self) -> str:
@@ -229,6 +227,45 @@ class VerifyReport:
 
     def __str__(self) -> str:
         return self.table("simple") + "\n" + self.summary()
+
+
+# ---------------------------------------------------------------------------
+# Gradescope
+# ---------------------------------------------------------------------------
+def gradescope_results(report: VerifyReport, carried_credit: float = 1.0, name: str = "") -> dict:
+    """A Gradescope autograder ``results.json`` document: one test per step.
+
+    (A report format like ``to_dict``: it lives beside the report, and grading re-exports it.)
+    """
+    got, total = report.score(carried_credit)
+    by_step: dict[str, list] = {}
+    for c in report.cells:
+        if c.verdict != "extra":
+            by_step.setdefault(c.step, []).append(c)
+    tests = []
+    for step, cells in by_step.items():
+        earned = sum(c.weight * (1.0 if c.verdict == "correct" else carried_credit if c.verdict == "carried" else 0.0)
+                     for c in cells)
+        possible = sum(c.weight for c in cells)
+        lines = [f"{c.column}: {c.mark} {c.verdict}" + (f" - {c.reason}" if c.reason else "")
+                 + (f"\n  {cell_notes(c)}" if cell_notes(c) else "") for c in cells]
+        tests.append({
+            "name": f"step {step}",
+            "score": round(earned, 6),
+            "max_score": round(possible, 6),
+            "status": "passed" if all(c.verdict in ("correct", "carried") for c in cells) else "failed",
+            "output": "\n".join(lines),
+            "visibility": "visible",
+        })
+    extra = [c for c in report.cells if c.verdict == "extra"]
+    output = report.summary()
+    if extra:
+        output += "\nRows for steps the program does not have: " + ", ".join(dict.fromkeys(c.step for c in extra))
+    if report.problems:
+        output += "\nProblems reading the table: " + "; ".join(f"{w}: {r}" for w, r in report.problems)
+    return {"score": round(got, 6), "max_score": round(total, 6), "output": output,
+            "visibility": "visible", "stdout_visibility": "visible", "tests": tests,
+            **({"name": name} if name else {})}
 
 
 # ---------------------------------------------------------------------------
