@@ -128,9 +128,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from .plot import run_plot
+    from pathlib import Path
 
-    return run_plot(args)
+    from .plotting import figure_classes, plot
+
+    figure_classes()  # fail first, with the install hint
+    out = Path(args.out)
+    plot(args.expr, tuple(args.range), at=args.at, out=out, points=args.points)
+    print(f"wrote {out}")
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------
