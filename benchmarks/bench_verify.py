@@ -54,9 +54,11 @@ def main(n: int = 1000) -> None:
         reports = [grader.check(p) for p in paths]
         t_all = time.perf_counter() - t0
         carried = sum(r.counts["carried"] for r in reports)
-        from dualdiff import handtable
+        from dualdiff.handtable.cells import read_cell
+        from dualdiff.handtable.headers import normalize_step_name
+        from dualdiff.handtable.markup import strip_markup
 
-        caches = (handtable._read, handtable._strip_markup, handtable.normalize_step_name)
+        caches = (read_cell, strip_markup, normalize_step_name)
         t0 = time.perf_counter()
         for p in paths:
             for c in caches:

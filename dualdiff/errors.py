@@ -2,7 +2,8 @@
 
 ``ProgramError`` is what every mistake in a program text becomes: the parser raises it,
 the evaluator may raise it for errors it can place on a line, and the command line prints
-``str(error)`` (never a traceback).
+``str(error)`` (never a traceback).  ``HandTableError`` is the same for a hand table that
+cannot be used at all.
 """
 
 from __future__ import annotations
@@ -38,3 +39,7 @@ class ProgramError(ValueError):
 
     def __reduce__(self):  # keep line/col across pickling (multiprocessing, pytest-xdist)
         return (type(self), (self.reason, self.line, self.col))
+
+
+class HandTableError(ValueError):
+    """A hand table that cannot be used at all (one-line reason in the message)."""

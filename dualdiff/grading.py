@@ -17,8 +17,10 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .handtable import HandTableError
-from .verify import VerifyReport, gradescope_results, parse_tol, verify  # gradescope_results: re-exported
+from .errors import HandTableError
+from .verify import VerifyReport, gradescope_results, parse_tol, verify
+
+__all__ = ["Grader", "gradescope_results", "expand_sources", "parse_weights", "summary_table"]
 
 HAND_SUFFIXES = (".md", ".markdown", ".csv", ".tsv", ".json", ".txt", ".tex")
 

@@ -24,7 +24,7 @@ at its operator, a ``UnaryOp`` at its sign, a ``Call`` at the function name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Union
 

@@ -28,7 +28,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .handtable import HandCell, HandTable, normalize_step_name, read_hand_table, within_digits
+from .handtable import HandCell, HandTable, normalize_step_name, read_hand_table
+from .tolerance import Tolerance, parse_tol  # parse_tol: re-exported
 
 VERDICTS = ("correct", "carried", "wrong", "missing", "extra")
 MARKS = {"correct": "✓", "carried": "↪", "wrong": "✗", "missing": "?", "extra": "+"}
@@ -54,60 +55,6 @@ class Cell:
     @property
     def mark(self) -> str:
         return MARKS[self.verdict]
-
-
-@dataclass
-class Tolerance:
-    kind: str                   # "digits" or "close"
-    rtol: float = 0.0
-    atol: float = 0.0
-
-    def accepts(self, expected: float, given: float, decimals: int | None) -> bool:
-        if not (math.isfinite(expected) and math.isfinite(given)):
-            return expected == given or (math.isnan(expected) and math.isnan(given))
-        if self.kind == "digits":
-            if decimals is None:  # no written precision (a float from Python): be strict
-                return abs(given - expected) <= 1e-12 * max(1.0, abs(expected))
-            return within_digits(expected, given, decimals)
-        return abs(given - expected) <= self.atol + self.rtol * abs(expected)
-
-    def describe(self, decimals: int | None) -> str:
-        if self.kind == "digits":
-            if decimals is None:
-                return "tolerance 1e-12 relative"
-            return f"tolerance ±1e-{decimals} ({decimals} decimals as written)"
-        return f"tolerance rtol={self.rtol:g}, atol={self.atol:g}"
-
-
-def parse_tol(tol: Any) -> Tolerance:
-    """``"digits"``, ``{"rtol": …, "atol": …}`` or the CLI's ``"rtol=1e-6,atol=1e-9"``."""
-    if tol is None or tol == "digits":
-        return Tolerance("digits")
-    if isinstance(tol, Tolerance):
-        return tol
-    if isinstance(tol, str):
-        parts: dict[str, float] = {}
-        for item in tol.split(","):
-            key, sep, value = item.partition("=")
-            key = key.strip()
-            if not sep or key not in ("rtol", "atol"):
-                raise ValueError(f"--tol: expected 'digits' or rtol=…,atol=…, got {tol!r}")
-            try:
-                parts[key] = float(value)
-            except ValueError:
-                raise ValueError(f"--tol: {key}={value.strip()!r} is not a number") from None
-        tol = parts
-    if isinstance(tol, Mapping):
-        unknown = set(tol) - {"rtol", "atol"}
-        if unknown:
-            raise ValueError(f"tol: unknown keys {sorted(unknown)}; use rtol and atol")
-        rtol, atol = float(tol.get("rtol", 0.0)), float(tol.get("atol", 0.0))
-        if rtol < 0 or atol < 0 or not (math.isfinite(rtol) and math.isfinite(atol)):
-            raise ValueError("tol: rtol and atol must be finite and non-negative")
-        if rtol == 0 and atol == 0:
-            raise ValueError("tol: give rtol or atol greater than 0 (or use 'digits')")
-        return Tolerance("close", rtol, atol)
-    raise ValueError(f"tol must be 'digits' or a dict with rtol/atol, got {tol!r}")
 
 
 # ---------------------------------------------------------------------------

@@ -610,7 +610,7 @@ def test_normalize_step_name_never_raises(text):
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 10**12), st.integers(0, 12), st.booleans())
 def test_plain_decimal_fast_path_agrees_with_general_reader(digits, places, negative):
-    from dualdiff.handtable import _read, _read_general
+    from dualdiff.handtable.cells import _read_general, read_cell
 
     text = str(digits)
     if places:
@@ -618,4 +618,4 @@ def test_plain_decimal_fast_path_agrees_with_general_reader(digits, places, nega
         text = text[:-places] + "." + text[-places:]
     if negative:
         text = "-" + text
-    assert _read.__wrapped__(text) == _read_general(text)
+    assert read_cell.__wrapped__(text) == _read_general(text)

@@ -1,0 +1,349 @@
+r"""Reading the number a hand-table cell holds, and how many decimals were written.
+
+1. Markup is removed first: ``$``, ``**``, backticks, HTML tags and entities
+   (``&nbsp;``), ``\text{...}``/``\mathbf{...}``/``\boxed{...}`` wrappers,
+   ``\left``/``\right``, trailing ``\\``.  Struck-out text (``~~0.85~~``,
+   ``\cancel{...}``, ``<del>``) is deleted: it is a correction.  ``\,`` or a
+   thin/no-break space *between digits* is a digit-group separator and joins
+   them; elsewhere it is a space.  Unicode super/subscripts become ``^{..}`` /
+   ``_{..}``; ``−`` (U+2212) and ``–`` are minus signs; ``\approx``, ``≈``,
+   ``:=``, ``\to``, ``→`` count as ``=``.
+2. The candidates are the *standalone* numeric literals: not glued to a letter
+   (``u1``, ``2x``, ``w1``), not a subscript or exponent (``u_5``, ``x^2``,
+   ``e^{-3}``), not inside braces of a command (``\frac{1}{2}``, ``\sqrt{2}``),
+   not the argument of a function (``\sin(1)``, ``\sin 1``, ``cos 1``), not
+   part of ``a/b``, and not a count of places (``4 d.p.``, ``3 s.f.``).
+3. The number used is the last candidate in the cell.  As names, subscripts
+   and function arguments are not candidates, that is the number after the
+   last ``=`` (``\sin(1) = 0.84147096`` gives 0.84147096), or before it when
+   only a formula follows (``0.84 = \sin(1)`` gives 0.84).  Numbers inside
+   ``(...)`` or ``[...]`` are used only when there is none outside, so a remark
+   such as ``0.84 (at x = 1)`` gives 0.84 while ``(-0.07)`` gives -0.07.
+   A ``-`` right before it is a sign unless it follows a digit, letter or
+   closing bracket (then it is a binary minus and the number is positive).
+4. Scientific notation: ``1.2e-3``, ``1.2E+03``, ``1.2 \times 10^{-3}``,
+   ``1.2·10⁻³``, ``1.2*10^-3``, ``1.2 x 10^-3``, and a bare ``10^{-3}``.
+5. Separators.  A period is a decimal point.  A comma is
+   * a thousands separator when the number also has a later period
+     (``1,234.5``) or several commas in valid groups of three (``1,234,567``);
+   * a decimal comma when it is the last separator after period groups
+     (``1.234,5``), or a single comma followed by other than exactly three
+     digits (``0,8415``, ``1,5``), or a single comma whose integer part cannot
+     be a thousands group (``0,841``, ``1234,567``);
+   * periods alone in valid groups of three (``1.234.567``) are thousands
+     separators (several decimal points cannot be meant);
+   * otherwise (``1,234``: thousand-two-hundred-thirty-four or one point
+     two-three-four?) the column decides: a column whose other cells use decimal
+     commas and no decimal point reads it as a decimal comma, a column whose
+     cells use decimal points and no decimal comma reads it as a thousands
+     separator; with no such evidence the cell is reported unreadable rather
+     than guessed.
+6. ``decimals`` is the number of digits written after the decimal separator
+   minus the power of ten: ``"0.8415"`` → 4, ``"1.20e-3"`` → 5, ``"12"`` → 0,
+   ``"1.2\times10^{-3}"`` → 4, ``"1.2e3"`` → -2.
+7. Blank cells and cells holding only a dash or ``n/a`` are empty (no number and
+   no problem).  ``inf``, ``∞``, ``nan`` are read when the cell holds no digits.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .markup import quote, repeat_sub, strip_markup
+from .model import HandCell
+
+__all__ = ["parse_number", "read_cell", "make_cell", "is_blank_text", "Reading", "MAX_CELL"]
+
+_NOT_LETTER = r"(?![A-Za-z])"  # end of a command name: "\times10" has no word boundary
+_EQUALS = re.compile(
+    r"\\(?:approx|simeq|equiv|coloneqq|to|Rightarrow|rightarrow|implies)" + _NOT_LETTER
+    + r"|:=|=>|[≈≃≅≡→⇒⟹]"
+)
+_TIMES = re.compile(r"\\(?:times|cdot)" + _NOT_LETTER + r"|[·⋅∙✕]")
+
+
+def _exp_braced(name: str) -> str:
+    """An exponent after "^": braced "{-3}" or bare "-3"."""
+    return r"\{\s*(?P<" + name + r">[+\-]?\s*\d+)\s*\}|(?P<" + name + r"2>[+\-]?\d+)"
+
+
+_LITERAL = re.compile(
+    r"(?P<sign>[+\-]\s*)?"
+    r"(?:"
+    r"10\s*\^\s*(?:" + _exp_braced("pexp") + r")"  # bare power of ten
+    r"|"
+    r"(?P<mant>\d[\d,.]*\d|\d|\.\d+)"
+    r"(?:[eE](?P<eexp>[+\-]?\d+)"
+    r"|\s*[×xX]\s*10\s*\^\s*(?:" + _exp_braced("texp") + r"))?"
+    r")",
+    re.ASCII,  # only 0-9 are digits: other scripts' digits are not read as numbers
+)
+_PLACES_AFTER = re.compile(
+    r"\s*(?:d\.\s*p\b|s\.\s*f\b|dp\b|sf\b|decimal|digit|sig|significant|place)", re.IGNORECASE
+)
+_SPECIAL = re.compile(r"(?<![A-Za-z])(?P<sign>[+\-]\s*)?(?P<word>infinity|inf|∞|\\infty|nan)(?![A-Za-z])",
+                      re.IGNORECASE)
+_BLANK_WORD = re.compile(r"-+|—+|n/?a|none|\.\.\.|…", re.IGNORECASE)
+MAX_CELL = 4096  # characters; a hand-written cell is a line, not a page
+_MAX_EXPONENT = 400  # beyond this a double is 0 or inf anyway
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a cell says: its number, decimals written, why no number, separator evidence."""
+
+    number: float | None
+    decimals: int | None
+    problem: str | None
+    style: str | None  # decimal separator evidence: "comma", "period" or None
+
+
+def is_blank_text(text: str) -> bool:
+    """Empty, or only a dash or "n/a": the author left the cell blank on purpose."""
+    t = text.strip()
+    return not t or _BLANK_WORD.fullmatch(t) is not None
+
+
+def _clean_number_text(text: str) -> str:
+    s = text
+    # "1.2*10^-3" before "*" is dropped as Markdown emphasis.
+    s = re.sub(r"(?<=\d)\s*\*\s*(?=10\s*\^)", "×", s)
+    s = strip_markup(s)
+    s = s.replace("*", " ").replace("__", " ")
+    s = _TIMES.sub("×", s)
+    s = _EQUALS.sub("=", s)
+    # A plain brace group after "=" or a space ({0.84}) is just grouping; braces
+    # after a command, "^", "_" or "}" are arguments and keep their digits out.
+    s = repeat_sub(re.compile(r"(?<![\\\w^_}])\{([^{}]*)\}"), r" \1 ", s)
+    return s
+
+
+def _brackets(s: str) -> tuple[list[bool], list[bool]]:
+    """For each index: is it inside the parentheses of a function call (``sin(1)``),
+    and is it inside any parentheses or square brackets at all?"""
+    in_call = [False] * (len(s) + 1)
+    in_any = [False] * (len(s) + 1)
+    stack: list[bool] = []
+    for i, ch in enumerate(s):
+        if ch in "([":
+            j = i - 1
+            while j >= 0 and s[j] == " ":
+                j -= 1
+            stack.append(ch == "(" and j >= 0 and s[j].isalpha())
+        elif ch in ")]" and stack:
+            stack.pop()
+        in_call[i] = bool(stack) and stack[-1]
+        in_any[i] = bool(stack)
+    return in_call, in_any
+
+
+# Function names written without a backslash or parentheses: "sin 1" is an argument.
+_FUNCTION_WORDS = {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin",
+                   "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "ln", "lg", "sqrt",
+                   "sigma", "relu", "softplus", "max", "min"}
+_WORD_BEFORE = re.compile(r"(\\?)([A-Za-z]+)\s*$")
+
+
+def _prev_nonspace(s: str, i: int) -> str:
+    j = i - 1
+    while j >= 0 and s[j].isspace():
+        j -= 1
+    return s[j] if j >= 0 else ""
+
+
+_BAD_BEFORE = set("_^{\\/.")
+_BAD_AFTER = set("_^}/(%!")
+
+
+def _candidates(s: str) -> list[tuple[re.Match[str], bool, bool]]:
+    """Standalone literals in text order: (match, does its sign apply, in brackets)."""
+    calls, bracketed = _brackets(s)
+    found = []
+    for m in _LITERAL.finditer(s):
+        start = m.start()
+        signed = m.group("sign") is not None
+        if signed:
+            before = _prev_nonspace(s, start)
+            # "3 - 0.5" is a subtraction, "= -0.5" or "(-0.5" a negative number.
+            if before and (before.isalnum() or before in ")]}"):
+                signed = False
+                start = m.start("mant") if m.group("mant") is not None else m.end("sign")
+        prev = s[start - 1] if start > 0 else ""
+        nxt = s[m.end()] if m.end() < len(s) else ""
+        if prev and (prev.isalnum() or prev in _BAD_BEFORE):
+            continue
+        if nxt and (nxt.isalnum() or nxt in _BAD_AFTER):
+            continue
+        if calls[start]:
+            continue
+        if _PLACES_AFTER.match(s, m.end()):
+            continue
+        w = _WORD_BEFORE.search(s, max(0, start - 40), start)
+        if w and (w.group(1) or w.group(2).lower() in _FUNCTION_WORDS):
+            continue  # "\sin 1", "\log 2", "cos 1": the argument of a function
+        found.append((m, signed, bracketed[start]))
+    return found
+
+
+def _valid_groups(int_part: str, sep: str) -> bool:
+    groups = int_part.split(sep)
+    first, rest = groups[0], groups[1:]
+    return (1 <= len(first) <= 3 and not (first.startswith("0"))
+            and all(len(g) == 3 and g.isdigit() for g in rest) and first.isdigit())
+
+
+def _split_mantissa(mant: str, decimal_comma: bool | None) -> tuple[str, str, str | None] | str:
+    """(integer digits, fraction digits, style) or a problem string."""
+    if ",," in mant or ".." in mant or ",." in mant or ".," in mant:
+        return f"separators in an unexpected place in {quote(mant)}"
+    commas, periods = mant.count(","), mant.count(".")
+    if not commas and periods <= 1:
+        ip, _, fp = mant.partition(".")
+        return ip or "0", fp, ("period" if periods else None)
+    if not commas:  # "1.234.567": periods can only be thousands groups
+        if _valid_groups(mant, "."):
+            return mant.replace(".", ""), "", None
+        return f"several decimal points in {quote(mant)}"
+    if periods:
+        last = "," if mant.rfind(",") > mant.rfind(".") else "."
+        other = "." if last == "," else ","
+        ip, _, fp = mant.rpartition(last)
+        if other in fp or (last in ip) or not _valid_groups(ip, other):
+            return f"mixed ',' and '.' in {quote(mant)} do not form a number"
+        return ip.replace(other, ""), fp, ("comma" if last == "," else "period")
+    if commas > 1:
+        if _valid_groups(mant, ","):
+            return mant.replace(",", ""), "", None
+        return f"several commas in {quote(mant)} that are not thousands groups"
+    ip, _, fp = mant.partition(",")
+    if len(fp) != 3 or ip.startswith("0") or len(ip) > 3:
+        return ip, fp, "comma"  # cannot be a thousands group: decimal comma
+    if decimal_comma is True:
+        return ip, fp, "comma"
+    if decimal_comma is False:
+        return ip + fp, "", "period"
+    return "ambiguous"
+
+
+def _literal_value(m: re.Match[str], signed: bool, decimal_comma: bool | None) -> Reading:
+    negative = signed and m.group("sign").strip() == "-"
+    mant = m.group("mant")
+    exp_text = m.group("pexp") or m.group("pexp2") or m.group("eexp") or m.group("texp") or m.group("texp2")
+    if exp_text is not None:
+        exp_text = "".join(exp_text.split())  # "{- 3}" -> "-3"
+        if len(exp_text.lstrip("+-")) > 4:
+            return Reading(None, None, f"exponent {exp_text} out of range", None)
+    exponent = int(exp_text) if exp_text is not None else 0
+    if abs(exponent) > _MAX_EXPONENT:
+        return Reading(None, None, f"exponent {exponent} out of range", None)
+    if mant is None:  # bare 10^n
+        ip, fp, style = "1", "", None
+    else:
+        split = _split_mantissa(mant, decimal_comma)
+        if split == "ambiguous":
+            return Reading(None, None,
+                            f"ambiguous comma in {quote(mant)}: thousands separator or decimal comma? "
+                            "write it without the comma or with a decimal point",
+                            None)
+        if isinstance(split, str):
+            return Reading(None, None, split, None)
+        ip, fp, style = split
+    value = float(f"{'-' if negative else ''}{ip or '0'}.{fp or '0'}e{exponent}")
+    if math.isinf(value):
+        problem = f"{quote(m.group(0).strip())} is out of the floating-point range"
+        return Reading(None, None, problem, style)
+    return Reading(value, len(fp) - exponent, None, style)
+
+
+# A cell that is nothing but a plain decimal (the common case) is read without the
+# markup machinery; anything else takes the general path below.
+_PLAIN_DECIMAL = re.compile(r"\s*(-?)(\d+)(?:\.(\d+))?\s*")
+
+
+@functools.lru_cache(maxsize=65536)  # pure; grading scripts see the same cells again and again
+def read_cell(text: str, decimal_comma: bool | None = None) -> Reading:
+    m = _PLAIN_DECIMAL.fullmatch(text) if text is not None else None
+    if m is not None and len(m.group(2)) < 16:
+        sign, ip, fp = m.groups()
+        return Reading(float(f"{sign}{ip}.{fp or '0'}"), len(fp or ""), None, "period" if fp is not None else None)
+    return _read_general(text, decimal_comma)
+
+
+def _read_general(text: str, decimal_comma: bool | None = None) -> Reading:
+    if text is None or is_blank_text(text):
+        return Reading(None, None, None, None)
+    if len(text) > MAX_CELL:
+        return Reading(None, None, f"cell too long ({len(text)} characters)", None)
+    s = _clean_number_text(text)
+    if is_blank_text(s):
+        return Reading(None, None, None, None)
+    found = _candidates(s)
+    if found:
+        # The last standalone literal.  Names, subscripts and function arguments
+        # are not candidates, so in "f(1) = 0.84 = 0.8415" this is the number
+        # after the last "=", and in "0.84 = \sin(1)" the one before it.  A
+        # bracketed remark after the result ("0.84 (at x = 1)") is passed over
+        # when there is a number outside brackets.
+        outside = [c for c in found if not c[2]]
+        m, signed, _ = (outside or found)[-1]
+        return _literal_value(m, signed, decimal_comma)
+    specials = list(_SPECIAL.finditer(s))
+    if specials and not re.search(r"\d", s):
+        sm = specials[-1]
+        word = sm.group("word").lower()
+        negative = (sm.group("sign") or "").strip() == "-"
+        value = math.nan if word == "nan" else (-math.inf if negative else math.inf)
+        return Reading(value, 0, None, None)
+    if re.search(r"\d\s*/\s*\d|\\frac|\\dfrac|\\tfrac", s):
+        problem = "no number found (fractions are not read; write the decimal value)"
+        return Reading(None, None, problem, None)
+    return Reading(None, None, "no number found", None)
+
+
+def parse_number(
+    text: str, *, decimal_comma: bool | None = None
+) -> tuple[float | None, int | None, str | None]:
+    r"""Read the number a hand-table cell holds: ``(number, decimals, problem)``.
+
+    ``decimal_comma`` resolves ``1,234``-style cells (True: decimal comma, False:
+    thousands separator, None: report them as ambiguous).  Never raises.
+
+    >>> parse_number(r"$\sin(1) = 0.84147096$")
+    (0.84147096, 8, None)
+    >>> parse_number("1.20e-3")
+    (0.0012, 5, None)
+    >>> parse_number("")
+    (None, None, None)
+    """
+    r = read_cell(str(text), decimal_comma)
+    return r.number, r.decimals, r.problem
+
+
+def make_cell(v: Any, decimal_comma: bool | None) -> HandCell:
+    if v is None:
+        return HandCell("", None, None, None)
+    if isinstance(v, HandCell):
+        return v
+    if isinstance(v, bool):
+        return HandCell(str(v), None, None, f"{v} is not a number")
+    if isinstance(v, numbers.Integral):
+        text = str(int(v))
+        n, d, p = parse_number(text)
+        return HandCell(text, n, d, p)
+    if isinstance(v, numbers.Real):
+        f = float(v)
+        # The shortest repr is what the author typed for any literal of up to
+        # 15 significant digits, so its decimals are the decimals written.
+        text = repr(f)
+        if math.isnan(f) or math.isinf(f):
+            return HandCell(text, f, 0, None)
+        n, d, p = parse_number(text)
+        return HandCell(text, n, d, p)
+    if isinstance(v, str):
+        r = read_cell(v, decimal_comma)
+        return HandCell(v, r.number, r.decimals, r.problem)
+    return HandCell(repr(v), None, None, f"a {type(v).__name__} is not a number")
