@@ -15,6 +15,9 @@ Modes: ``expand=True`` rewrites each assignment into elementary operations (the 
 list, temporaries ``v1, v2, …``); ``adjoints=True`` adds ∂output/∂step for every row by a
 reverse sweep over the recorded steps (each step's local partials come from a small
 forward pass over its own operands); ``exact=True`` computes with sympy numbers.
+
+Expressions are computed by ``dualdiff.evaluate`` (which also does the Wengert
+expansion); ``dualdiff.record`` traces a Python callable into the same ``Trace``.
 """
 from __future__ import annotations
 
@@ -152,6 +155,9 @@ class Trace:
         self.has_adjoints = True
 
     # -- presentation (render.py, symbolic.py and verify.py only read the trace) --
+    # These methods import their module inside the body: those modules sit above
+    # trace.py and import it, so trace.py never imports them at module level
+    # (the allowed "lazy upward" imports; see docs/architecture.md).
     def table(self, fmt: str = "github", digits: int = 8, **options: Any) -> str:
         """The trace as a table in any tabulate format, or "csv"/"json"."""
         from .render import render_trace
