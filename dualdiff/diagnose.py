@@ -45,7 +45,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import functions as F
 from .dual import Dual
-from .program import BinOp, Call, Const, Name, Num, UnaryOp, expr_to_text, walk
+from .printing import expr_to_text
+from .program import BinOp, Call, Const, Name, Num, UnaryOp, walk
 
 __all__ = ["Diagnosis", "Diagnoser", "CATALOGUE", "CONFUSIONS", "NONE_FOUND", "diagnose_report"]
 

@@ -313,7 +313,7 @@ def to_program(text: str, wrt: str | None = None) -> str:
     ``wrt`` is the input a prime (``v_5'``) differentiates by.  Raises
     :class:`FormulaError` when the formula cannot be read.
     """
-    from .program import expr_to_text
+    from .printing import expr_to_text
 
     return expr_to_text(read_formula(text, wrt))
 
@@ -387,7 +387,8 @@ def compare(trace: Any, step: str, column: str, cell_text: str,
     the program's step (or, for a derivative column, with the program's rule applied to
     the student's numbers)."""
     from . import functions as F
-    from .program import expr_to_text, fold
+    from .printing import expr_to_text
+    from .program import fold
 
     text = formula_text(cell_text, step)
     if text is None:
