@@ -548,10 +548,14 @@ class Diagnoser:
     def diagnose(self, name: str, column: str, given: float, decimals: int | None,
                  own: Mapping[str, tuple[float, Mapping[str, float]]] | None = None,
                  units: Mapping[str, Mapping[str, float]] | None = None,
-                 others: Iterable[tuple[str, float]] = ()) -> Diagnosis:
-        """Explain ``given`` in cell (name, column); ``own`` holds the student's numbers
-        (value, {input: derivative}) for every row, ``units`` how precisely each was
-        written, ``others`` the student's other cells as (label, number)."""
+                 others: Iterable[tuple[str, float]] = (),
+                 rounded: Mapping[str, tuple[float, Mapping[str, float]]] | None = None) -> Diagnosis:
+        """Explain ``given`` in cell (name, column).
+
+        ``own`` holds the student's numbers (value, {input: derivative}) where they are
+        not accepted as correct (the truth elsewhere), ``rounded`` all of them as written,
+        ``units`` how precisely each was written, ``others`` the student's other cells
+        as (label, number)."""
         if not self.usable or name not in self.truth or not math.isfinite(given):
             return NONE_FOUND
         own = own or self.truth
@@ -568,7 +572,18 @@ class Diagnoser:
             found.setdefault(code, text)
 
         targets = [(truth, False, 0.0)]
-        differs = any(own.get(d, self.truth[d]) != self.truth[d] for d in self.relevant(name))
+        if rounded is not None and step.node is not None and \
+                any(rounded.get(d, self.truth[d]) != self.truth[d] for d in step.deps):
+            # rounding carried: the student's earlier numbers, right as rounded, give theirs
+            w = None if column == "value" else column[3:]
+            try:
+                r = self._pick(_evaluate(step.node, self._duals(step, {**self.truth, **rounded}, w)), w)
+            except (ValueError, ArithmeticError, TypeError, KeyError):
+                r = math.nan
+            if math.isfinite(r) and close(r) and not close(truth):
+                note("rounded-early", f"rounding carried: your earlier values as written give {_fmt(r)}")
+        differs = any(own.get(d, self.truth[d]) != self.truth[d] for d in step.deps) or any(
+            own.get(d, self.truth[d])[0] != self.truth[d][0] for d in self.relevant(name))
         hyps = list(self.hypotheses(name, column, self.truth, False))
         if differs and step.node is not None:
             w = None if column == "value" else column[3:]
@@ -585,8 +600,6 @@ class Diagnoser:
         for h in hyps:
             if close(h.number, slack_carried if h.carried else 0.0) and not close(truth):
                 note(h.code, h.text + (" from your earlier values" if h.carried else ""))
-        if len(targets) > 1 and close(targets[1][0], targets[1][2]) and not close(truth):
-            note("rounded-early", f"rounding carried: your earlier values as written give {_fmt(targets[1][0])}")
         for t, carried, slack in targets:
             self._number_slips(given, decimals, t, close, slack, note,
                                " (what your earlier values give)" if carried else "")
@@ -683,7 +696,9 @@ def diagnose_report(trace: Any, report: Any, table: Any, diagnoser: Diagnoser | 
         c.diagnosis = None
     if not wanted and not with_formula:
         return
-    own: dict[str, tuple[float, dict[str, float]]] = {}
+    own: dict[str, tuple[float, dict[str, float]]] = {}      # as written
+    judged: dict[str, tuple[float, dict[str, float]]] = {}   # as written where not correct
+    ok = {(c.step, c.column) for c in report.cells if c.verdict == "correct"}
     units: dict[str, dict[str, float]] = {}
     written: dict[tuple[str, str], Any] = {}
     others: list[tuple[str, float]] = []
@@ -692,6 +707,7 @@ def diagnose_report(trace: Any, report: Any, table: Any, diagnoser: Diagnoser | 
         if row is None:
             row = table.rows.get(normalize_step_name(name))
         v, ds, u = tv, dict(tds), {}
+        jv, jds = tv, dict(tds)
         for col, cell in (row or {}).items():
             if cell.number is None or col not in dg.columns:
                 continue
@@ -702,9 +718,12 @@ def diagnose_report(trace: Any, report: Any, table: Any, diagnoser: Diagnoser | 
                 u[col] = 10.0 ** -cell.decimals
             if col == "value":
                 v = cell.number
+                jv = tv if (name, col) in ok else v
             else:
                 ds[col[3:]] = cell.number
+                jds[col[3:]] = tds[col[3:]] if (name, col) in ok else cell.number
         own[name], units[name] = (v, ds), u
+        judged[name] = (jv, jds)
     if with_formula and dg.usable:
         from .formula import compare
 
@@ -715,7 +734,7 @@ def diagnose_report(trace: Any, report: Any, table: Any, diagnoser: Diagnoser | 
         if cell is None or c.given is None:
             c.diagnosis = NONE_FOUND
             continue
-        d = dg.diagnose(c.step, c.column, float(c.given), cell.decimals, own, units, others)
+        d = dg.diagnose(c.step, c.column, float(c.given), cell.decimals, judged, units, others, own)
         note = getattr(c, "formula", None)
         if note is not None and not note.agrees and note.value is not None and cell.decimals is not None \
                 and abs(note.value - float(c.given)) <= 10.0 ** -cell.decimals * (1 + 1e-9):

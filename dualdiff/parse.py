@@ -61,7 +61,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from .errors import ProgramError
 from .program import (
-    Assignment, BinOp, Call, Const, Expr, Name, Num, Program, UnaryOp,
+    Assignment, BinOp, Call, Const, Expr, Name, Num, Program, UnaryOp, Vary,
 )
 from .rules import ARITY
 
@@ -699,13 +699,16 @@ def parse_program(source: str | bytes) -> Program:
     # Pass 1: code part of every line and where each name is first assigned, so that a
     # use before the assignment can name the line that assigns it.
     codes: list[str] = []
+    comments: dict[int, str] = {}   # line -> a "vary:" annotation
     first_assigned: dict[str, int] = {}
     for number, raw in enumerate(lines, 1):
         if len(raw) > MAX_LINE_LENGTH:
             raise ProgramError(f"line is too long ({len(raw)} characters; at most "
                                f"{MAX_LINE_LENGTH})", number, MAX_LINE_LENGTH + 1)
-        code = raw.split("#", 1)[0]
+        code, hash_, comment = raw.partition("#")
         codes.append(code)
+        if hash_ and _VARY.match(comment):
+            comments[number] = comment
         m = _ASSIGN.match(code)
         if m:
             first_assigned.setdefault(m.group(1), number)
@@ -714,6 +717,7 @@ def parse_program(source: str | bytes) -> Program:
     # first one in the text.
     assignments: list[Assignment] = []
     inputs: dict[str, int | float] = {}
+    vary: dict[str, Vary] = {}
     assigned: dict[str, int] = {}
     current = 0
     budget = [MAX_TOTAL_TOKENS]
@@ -752,6 +756,12 @@ def parse_program(source: str | bytes) -> Program:
             default = _plain_number(expr)
             if default is not None:
                 inputs[target] = default
+            if number in comments:
+                col = len(code) + 1  # the "#"
+                if default is None:
+                    raise ProgramError("'# vary:' belongs on an input line such as 'x = 1  # vary: 0.5..2'",
+                                       number, col)
+                vary[target] = _parse_vary(comments[number], number, col)
             assignments.append(Assignment(target, expr, number, tcol, rhs, default is not None))
     except (RecursionError, MemoryError):  # belt and braces: limits should prevent these
         raise ProgramError("line is too complex to parse", current, 1) from None
@@ -761,7 +771,32 @@ def parse_program(source: str | bytes) -> Program:
     if len(inputs) == len(assignments):
         raise ProgramError("program only declares inputs (" + ", ".join(inputs)
                            + ") and computes nothing; add a step such as 'y = sin(x)'")
-    return Program(tuple(assignments), inputs, decoded)
+    return Program(tuple(assignments), inputs, decoded, vary)
+
+
+_VARY = _regex(r"\s*vary\s*:", )
+_VARY_RANGE = _regex(r"\s*vary\s*:\s*(?P<low>[-+]?[\d.]+(?:e[-+]?\d+)?)\s*\.\.\s*(?P<high>[-+]?[\d.]+(?:e[-+]?\d+)?)"
+                     r"(?:\s+(?:step|by)\s+(?P<step>[\d.]+(?:e[-+]?\d+)?))?\s*$", )
+MAX_VARY_STEPS = 10_000_000  # values in one range: enough for any worksheet
+
+
+def _parse_vary(comment: str, line: int, col: int) -> Vary:
+    """``vary: LOW..HIGH [step S]`` → Vary, or a ProgramError saying what is wrong."""
+    m = _VARY_RANGE.match(comment)
+    if m is None:
+        raise ProgramError(f"cannot read {comment.strip()!r}; write '# vary: LOW..HIGH' or "
+                           "'# vary: LOW..HIGH step S' (e.g. '# vary: 0.5..2')", line, col)
+    try:
+        low, high = float(m["low"]), float(m["high"])
+        step = float(m["step"]) if m["step"] else 0.01
+    except ValueError:
+        raise ProgramError(f"vary: {comment.strip()!r} has a malformed number", line, col) from None
+    if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+        raise ProgramError(f"vary: the range must be LOW..HIGH with LOW < HIGH, got {m['low']}..{m['high']}",
+                           line, col)
+    if not (step > 0 and math.isfinite(step)) or (high - low) / step > MAX_VARY_STEPS:
+        raise ProgramError(f"vary: step {m['step']} does not fit the range {m['low']}..{m['high']}", line, col)
+    return Vary(low, high, step, line)
 
 
 def parse_expression(text: str) -> tuple[Any, list[str]]:

@@ -98,17 +98,31 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
+class Vary:
+    """A range an input may be drawn from for per-student variants
+    (``x = 1  # vary: 0.5..2`` or ``# vary: 0.5..2 step 0.25``): drawn values are
+    ``low + k·step`` (default step 0.01, so students compute with two decimals)."""
+
+    low: float
+    high: float
+    step: float = 0.01
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Program:
     """A parsed program.
 
     ``inputs`` maps each declared input (``x = 1``) to its default, in program order.
     ``free_names`` are names used but never assigned: inputs that must be given by the
     caller (``at=``). ``steps`` are the assignments that compute something.
+    ``vary`` maps an input to the range its ``# vary:`` comment declares.
     """
 
     assignments: tuple[Assignment, ...]
     inputs: dict[str, int | float]
     source: str
+    vary: dict[str, Vary] = field(default_factory=dict)
 
     @property
     def steps(self) -> tuple[Assignment, ...]:

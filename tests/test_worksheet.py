@@ -1,0 +1,182 @@
+"""Worksheets (SPEC §8): blank cells, answer keys that are right, LaTeX that compiles,
+per-student variants drawn reproducibly within declared ranges."""
+from __future__ import annotations
+
+import doctest
+import math
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import dualdiff as dd
+from dualdiff import worksheet as W
+from dualdiff.errors import ProgramError
+from dualdiff.parse import parse_program
+from dualdiff.worksheet import Student, blank_cells, draw_inputs, make_variants, read_roster, worksheet
+
+ROOT = Path(__file__).resolve().parent.parent
+SINCOS = (ROOT / "traces/sincos_worksheet.dd").read_text()
+VARYING = SINCOS.replace("x = 1\n", "x = 1  # vary: 0.5..2\n")
+PDFLATEX = shutil.which("pdflatex")
+
+
+def test_module_doctests():
+    assert doctest.testmod(W).failed == 0
+
+
+def test_blank_choices():
+    t = dd.trace_program(SINCOS)
+    steps = [s.name for s in t.steps]
+    assert blank_cells(t, "values") == {(s, "value") for s in steps}
+    assert blank_cells(t, "derivs") == {(s, "d/dx") for s in steps}
+    assert len(blank_cells(t, "all")) == 2 * len(steps)
+    assert blank_cells(t, ["u2", "y"]) == {("u2", "value"), ("u2", "d/dx"), ("y", "value"), ("y", "d/dx")}
+    with pytest.raises(ValueError, match="'u9' is not a step"):
+        blank_cells(t, ["u9"])
+
+
+def md_rows(text: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in text.splitlines():
+        if line.startswith("| $"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            rows[re.sub(r"[${}_]", "", cells[0])] = cells[2:]
+    return rows
+
+
+def test_markdown_blanks_and_key_values_from_math():
+    t = dd.trace_program(SINCOS)
+    sheet = md_rows(worksheet(t, blank="values", fmt="markdown"))
+    key = md_rows(worksheet(t, blank="values", answers=True, fmt="markdown"))
+    assert sheet["x"] == ["1", "1"]                        # the input is given
+    assert sheet["u1"] == ["", "0.540302"]                 # value blank, derivative shown
+    assert key["u1"][0] == "**0.841471**"                  # sin 1 = 0.8414709848…
+    assert key["v1"] == ["**0.540302**", "-0.841471"]      # cos 1, -sin 1
+    u, v = math.sin(1), math.cos(1)
+    for k in range(2, 6):
+        u, v = math.sin(u + v), math.cos(u + v)
+    assert key["y"][0] == f"**{u * v:.6f}**"
+
+
+def test_filled_in_markdown_worksheet_is_a_hand_table_dualdiff_checks():
+    t = dd.trace_program(SINCOS)
+    key = worksheet(t, blank="all", answers=True, fmt="markdown")
+    report = t.verify(key.replace("**", ""))
+    assert report.counts["wrong"] == 0 and report.counts["missing"] == 0, report.table()
+    blank = worksheet(t, blank="all", fmt="markdown")
+    steps = {s.name for s in t.steps}
+    assert not [c for c in t.verify(blank).cells if c.step in steps and c.verdict == "correct"]
+
+
+class _Cells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.cells = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "td" and dict(attrs).get("data-step"):
+            self.cells.append(dict(attrs))
+
+
+def test_html_worksheet_escapes_and_marks_blanks():
+    t = dd.trace_program(SINCOS)
+    page = worksheet(t, blank="derivs", fmt="html", student=Student("s1", "<b>Zoë</b> & Co"))
+    assert "&lt;b&gt;Zoë&lt;/b&gt; &amp; Co" in page and "<b>Zoë" not in page
+    p = _Cells()
+    p.feed(page)
+    blanks = [c for c in p.cells if c["class"] == "blank"]
+    assert {(c["data-step"], c["data-column"]) for c in blanks} == {(s.name, "d/dx") for s in t.steps}
+
+
+LATEX_PROGRAMS = sorted(p for p in (ROOT / "traces").glob("*.dd"))
+
+
+@pytest.mark.skipif(PDFLATEX is None, reason="pdflatex not installed (Debian: apt-get install texlive-latex-base)")
+@pytest.mark.parametrize("path", LATEX_PROGRAMS, ids=lambda p: p.stem)
+def test_latex_worksheets_compile(path, tmp_path):
+    t = dd.trace_program(path.read_text())
+    student = Student("o'brien_1", "O'Brien & Zoë {#1} 100% $x_1$ ~^\\")
+    for answers in (False, True):
+        tex = tmp_path / f"{path.stem}{'-key' if answers else ''}.tex"
+        tex.write_text(worksheet(t, blank="all", answers=answers, fmt="latex", student=student), encoding="utf-8")
+        proc = subprocess.run([PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert tex.with_suffix(".pdf").stat().st_size > 1000
+
+
+def test_vary_annotation_is_parsed_and_checked():
+    p = parse_program("x = 1  # vary: 0.5..2\nw = 3 # vary: 1..5 step 0.5\ny = x * w\n")
+    assert (p.vary["x"].low, p.vary["x"].high, p.vary["x"].step) == (0.5, 2.0, 0.01)
+    assert p.vary["w"].step == 0.5
+    assert parse_program("x = 1  # just a comment\ny = x").vary == {}
+    for bad, where in [("x = 1  # vary: 2..1\ny = x", (1, 8)), ("x = 1 # vary: a..b\ny = x", (1, 7)),
+                       ("x = 1\ny = x  # vary: 0..1", (2, 8)), ("x = 1 # vary: 0..1 step 0\ny = x", (1, 7))]:
+        with pytest.raises(ProgramError) as err:
+            parse_program(bad)
+        assert (err.value.line, err.value.col) == where, (bad, str(err.value))
+
+
+def test_variants_are_reproducible_within_range_and_on_the_grid():
+    prog = parse_program(VARYING)
+    roster = [Student(f"s{i:03d}", f"Student {i}") for i in range(200)]
+    a = make_variants(prog, roster, seed=7)
+    b = make_variants(prog, roster, seed=7)
+    c = make_variants(prog, roster, seed=8)
+    xs = [v.inputs["x"] for v in a]
+    assert xs == [v.inputs["x"] for v in b]                       # same seed, same draws
+    assert sum(x != v.inputs["x"] for x, v in zip(xs, c)) > 150   # another seed, other draws
+    assert all(0.5 <= x <= 2 and abs(x * 100 - round(x * 100)) < 1e-9 for x in xs)
+    assert len(set(xs)) > 100                                     # students rarely share a variant
+    # each variant's trace is the program at its own inputs (checked against math)
+    for v in a[:20]:
+        x = v.inputs["x"]
+        assert v.trace["u1"].value == pytest.approx(math.sin(x), rel=1e-15)
+        assert v.trace["v1"].derivs["x"] == pytest.approx(-math.sin(x), rel=1e-15)
+    # the draw depends only on (seed, id, input): adding students changes nobody's variant
+    assert draw_inputs(prog, "s005", 7) == a[5].inputs
+
+
+def test_variants_redraw_where_the_program_is_undefined():
+    prog = parse_program("x = 2  # vary: 0..3 step 1\ny = log(x - 1)\n")
+    vs = make_variants(prog, [Student(f"s{i}", "") for i in range(30)], seed=1)
+    assert all(v.inputs["x"] in (2.0, 3.0) for v in vs)
+    with pytest.raises(ValueError, match="no usable inputs"):
+        make_variants(parse_program("x = 0  # vary: 0..1 step 1\ny = log(x - 5)\n"), [Student("a", "")])
+    with pytest.raises(ValueError, match="declares no ranges"):
+        make_variants(parse_program(SINCOS), [Student("a", "")])
+
+
+def test_roster_reading(tmp_path):
+    f = tmp_path / "roster.csv"
+    f.write_text("name,email,ID\nAnn Lee,a@x,s001\nBo Chan,b@x,s002\n", encoding="utf-8")
+    assert read_roster(f) == [Student("s001", "Ann Lee"), Student("s002", "Bo Chan")]
+    f.write_text("\ufeffs001,Ann\ns002,Bo\n", encoding="utf-8")
+    assert read_roster(f) == [Student("s001", "Ann"), Student("s002", "Bo")]
+    for text, msg in [("id,name\ns1,A\ns1,B\n", "appears twice"), ("id,name\n../etc,A\n", "must be letters"),
+                      ("", "no students"), ("id,name\n", "no students"), ("id,name\n,A\n", "must be letters")]:
+        f.write_text(text, encoding="utf-8")
+        with pytest.raises(ValueError, match=msg):
+            read_roster(f)
+
+
+def test_write_worksheets_refuses_to_overwrite(tmp_path):
+    prog = parse_program(VARYING)
+    roster = [Student("s001", "Ann"), Student("s002", "Bo")]
+    files = W.write_worksheets(prog, tmp_path / "out", "markdown", "all", True, roster, seed=3)
+    assert sorted(p.name for p in files) == ["s001-key.md", "s001.md", "s002-key.md", "s002.md"]
+    before = (tmp_path / "out/s001.md").read_text()
+    with pytest.raises(ValueError, match="exists.*--force"):
+        W.write_worksheets(prog, tmp_path / "out", "markdown", "all", True, roster, seed=4)
+    assert (tmp_path / "out/s001.md").read_text() == before
+    W.write_worksheets(prog, tmp_path / "out", "markdown", "all", True, roster, seed=4, force=True)
+    # each student's key is right for that student's own inputs
+    for st in roster:
+        key = (tmp_path / f"out/{st.id}-key.md").read_text()
+        x = float(re.search(r"\$x = ([\d.]+)\$", key).group(1))
+        assert x == draw_inputs(prog, st.id, 4)["x"]
+        assert md_rows(key)["u1"][0] == f"**{math.sin(x):.6f}**".replace("**-", "**-")
