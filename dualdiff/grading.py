@@ -26,18 +26,37 @@ HAND_SUFFIXES = (".md", ".markdown", ".csv", ".tsv", ".json", ".txt", ".tex")
 
 
 class Grader:
-    """One traced program, checked against many hand tables."""
+    """One traced program, checked against many hand tables.
+
+    With ``variants`` (a roster CSV path or a list of :class:`dualdiff.worksheet.Student`)
+    and ``seed``, every student is graded against their own variant of the program
+    (inputs drawn from the ``# vary:`` ranges, as ``dualdiff worksheet --variants``
+    drew them); the program is parsed once and each variant traced on first use.
+
+    >>> import dualdiff as dd
+    >>> from dualdiff.worksheet import Student
+    >>> g = dd.Grader("x = 1  # vary: 0.5..2\\ny = x * x", variants=[Student("s1", "Ann")], seed=3)
+    >>> x = g.variant("s1").inputs["x"]
+    >>> g.check({"y": (f"{x * x:.4f}", f"{2 * x:.4f}")}, student="s1").ok
+    True
+    """
 
     def __init__(self, program: Any, at: Mapping[str, Any] | None = None, wrt: Any = None,
                  tol: Any = "digits", carry_forward: bool = True, carried_credit: float = 1.0,
-                 weights: Mapping[Any, float] | None = None):
+                 weights: Mapping[Any, float] | None = None, variants: Any = None, seed: int | str = 0):
         from .trace import Trace, load_program, trace_program
 
+        self.program = None
         if isinstance(program, Trace):
             self.trace = program
         else:
             if isinstance(program, (str, os.PathLike)) and Path(program).suffix == ".dd" and Path(program).exists():
                 program = load_program(program)
+            if isinstance(program, str):
+                from .parse import parse_program
+
+                program = parse_program(program)
+            self.program = program
             self.trace = trace_program(program, at=at, wrt=wrt)
         self.tol = parse_tol(tol)
         self.carry_forward = carry_forward
@@ -45,18 +64,67 @@ class Grader:
             raise ValueError(f"carried credit must be between 0 and 1, got {carried_credit}")
         self.carried_credit = carried_credit
         self.weights = dict(weights or {})
+        self.seed = seed
+        self.students: list[Any] = []
+        self._variants: dict[str, Any] = {}
+        if variants is not None:
+            from .worksheet import read_roster
 
-    def check(self, hand: Any) -> VerifyReport:
-        """Verify one hand table (dict, path, text or HandTable)."""
-        return verify(self.trace, hand, tol=self.tol, carry_forward=self.carry_forward, weights=self.weights)
+            if self.program is None:
+                raise ValueError("per-student variants need the program, not a trace")
+            if not self.program.vary:
+                raise ValueError("--variants: the program declares no ranges to vary; "
+                                 "add one to an input, e.g. 'x = 1  # vary: 0.5..2'")
+            self.students = list(variants) if not isinstance(variants, (str, os.PathLike)) else read_roster(variants)
+            self._wrt = wrt
+
+    def variant(self, student_id: str) -> Any:
+        """The student's variant (inputs and trace), made once."""
+        v = self._variants.get(student_id)
+        if v is None:
+            from .worksheet import make_variants
+
+            student = next((s for s in self.students if s.id == student_id), None)
+            if student is None:
+                raise ValueError(f"no student {student_id!r} in the roster")
+            v = self._variants[student_id] = make_variants(self.program, [student], self.seed, wrt=self._wrt)[0]
+        return v
+
+    def student_for(self, hand: Any) -> Any:
+        """The roster student a submission belongs to (see :func:`dualdiff.worksheet.match_student`)."""
+        from .worksheet import match_student
+
+        if isinstance(hand, str) and ("\n" in hand or "|" in hand):
+            return match_student("<text>", self.students, hand)
+        if isinstance(hand, (str, os.PathLike)):
+            return match_student(hand, self.students)
+        raise ValueError("give student= to grade a dict or table against a student's variant")
+
+    def check(self, hand: Any, student: str | None = None) -> VerifyReport:
+        """Verify one hand table (dict, path, text or HandTable); with variants, against
+        the variant of ``student`` (default: the student the submission names)."""
+        trace = self.trace
+        if self.students:
+            sid = student if student is not None else self.student_for(hand).id
+            trace = self.variant(sid).trace
+        elif student is not None:
+            raise ValueError("student= needs a Grader made with variants=")
+        return verify(trace, hand, tol=self.tol, carry_forward=self.carry_forward, weights=self.weights)
 
     def check_many(self, sources: Iterable[Any]) -> list[tuple[str, VerifyReport | None, str]]:
-        """(name, report or None, error) for each source; unusable files do not stop the batch."""
+        """(name, report or None, error) for each source; unusable files do not stop the batch.
+        With variants the name says which student a file was matched to."""
         out = []
         for src in sources:
             name = str(src)
             try:
-                out.append((name, self.check(src), ""))
+                if self.students:
+                    st = self.student_for(src)
+                    if st.id not in Path(name).name:
+                        name = f"{name} ({st.id})"
+                    out.append((name, self.check(src, student=st.id), ""))
+                else:
+                    out.append((name, self.check(src), ""))
             except (HandTableError, ValueError, OSError) as exc:
                 out.append((name, None, " ".join(str(exc).split())))
         return out

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 __all__ = ["worksheet", "make_variants", "draw_inputs", "read_roster", "Student", "Variant",
-           "write_worksheets", "FORMATS", "blank_cells"]
+           "write_worksheets", "FORMATS", "blank_cells", "match_student"]
 
 FORMATS = {"markdown": ".md", "md": ".md", "latex": ".tex", "tex": ".tex", "html": ".html"}
 MAX_ROSTER = 100_000
@@ -368,3 +368,45 @@ def write_worksheets(program: Any, out_dir: str | Path, fmt: str = "markdown", b
     for path, text in jobs:
         path.write_text(text, encoding="utf-8")
     return [p for p, _ in jobs]
+
+
+# ---------------------------------------------------------------------------
+# Matching submissions to students
+# ---------------------------------------------------------------------------
+_STUDENT_LINE = re.compile(r"^\W*(?:student|id|student id)\b[^\n]*?[\s(:]([A-Za-z0-9][A-Za-z0-9._@+-]*)\)?\s*$",
+                           re.IGNORECASE | re.MULTILINE)
+
+
+def match_student(source: Any, students: Sequence[Student], text: str | None = None) -> Student:
+    """The student a submission belongs to.
+
+    1. The file name: the longest roster id that occurs in it as a whole token
+       (``s001.md``, ``hw3_s001_final.md``; ``s0010.md`` is not ``s001``).
+    2. Else a line of the submission naming the id, as the worksheets print it:
+       ``Student: Ann Lee (s001)``, ``id: s001``.
+    Two ids matching equally, or none, is an error naming the file.
+    """
+    by_id = {s.id: s for s in students}
+    name = Path(str(source)).name
+    hits = [sid for sid in by_id
+            if re.search(rf"(?<![A-Za-z0-9]){re.escape(sid)}(?![A-Za-z0-9])", name)]
+    if hits:
+        best = max(len(h) for h in hits)
+        top = [h for h in hits if len(h) == best]
+        if len(top) > 1:
+            raise ValueError(f"{source}: the file name matches several students ({', '.join(sorted(top))})")
+        return by_id[top[0]]
+    if text is None:
+        try:
+            from .files import read_limited
+
+            text = read_limited(source, 5 * 1024 * 1024, ValueError, "hand table").decode("utf-8", "replace")
+        except ValueError:
+            text = ""
+    found = {m.group(1) for m in _STUDENT_LINE.finditer(text or "") if m.group(1) in by_id}
+    if len(found) == 1:
+        return by_id[found.pop()]
+    if found:
+        raise ValueError(f"{source}: names several students ({', '.join(sorted(found))})")
+    raise ValueError(f"{source}: no student of the roster matches (put the student's id in the file name, "
+                     "e.g. s001.md, or a line 'Student: NAME (ID)')")

@@ -29,6 +29,14 @@ SATURATED = {"w": 3, "x": 12, "y": 0}
 mpmath.mp.dps = 50
 
 
+@pytest.fixture(autouse=True)
+def _fifty_digits():
+    """Other test modules set mpmath's global precision when they are imported (collection
+    imports them all before any test runs): set this module's 50 digits for each test."""
+    with mpmath.workdps(50):
+        yield
+
+
 def correct_digits(f: float, truth) -> int:
     """The test's own count of correct significant digits of the float f (see above).
 

@@ -180,3 +180,59 @@ def test_write_worksheets_refuses_to_overwrite(tmp_path):
         x = float(re.search(r"\$x = ([\d.]+)\$", key).group(1))
         assert x == draw_inputs(prog, st.id, 4)["x"]
         assert md_rows(key)["u1"][0] == f"**{math.sin(x):.6f}**".replace("**-", "**-")
+
+
+# ---------------------------------------------------------------------------
+# Grading each student against their own variant
+# ---------------------------------------------------------------------------
+def filled_key(variant) -> str:
+    """A student's correct submission: the answer key with the bold marks removed."""
+    return worksheet(variant.trace, "all", True, "markdown", student=variant.student).replace("**", "")
+
+
+def test_match_student_by_file_name_or_line():
+    roster = [Student("s001", "Ann"), Student("s0010", "Cy"), Student("s002", "Bo")]
+    assert W.match_student("subs/s001.md", roster).id == "s001"
+    assert W.match_student("subs/hw3_s0010_final.md", roster).id == "s0010"
+    assert W.match_student("x", roster, "# Sheet\n\nStudent: Bo Chan (s002)\n").id == "s002"
+    assert W.match_student("x", roster, "id: s001\n| u1 | 0.8 |").id == "s001"
+    with pytest.raises(ValueError, match="no student of the roster"):
+        W.match_student("subs/anon.md", roster, "| u1 | 0.8 |")
+    with pytest.raises(ValueError, match="several students"):
+        W.match_student("s001_and_s002.md", roster)
+
+
+def test_grader_grades_each_student_against_their_own_variant(tmp_path):
+    roster = [Student(f"s{i:03d}", f"S{i}") for i in range(6)]
+    g = dd.Grader(VARYING, variants=roster, seed=11)
+    files = []
+    for st in roster:
+        f = tmp_path / f"{st.id}.md"
+        f.write_text(filled_key(g.variant(st.id)), encoding="utf-8")
+        files.append(f)
+    results = g.check_many(files)
+    assert all(r is not None and r.counts["wrong"] == 0 for _, r, _ in results), results
+    # a student who copies a classmate's numbers is wrong on their own variant
+    xs = {st.id: g.variant(st.id).inputs["x"] for st in roster}
+    a, b = next((p, q) for p in xs for q in xs if p != q and abs(xs[p] - xs[q]) > 0.05)
+    copied = tmp_path / f"{b}_copied.md"
+    # (on b's own sheet: b's x row and name, a's numbers in the cells)
+    own_x_row = next(line for line in filled_key(g.variant(b)).splitlines() if line.startswith("| $x$"))
+    text = "\n".join(own_x_row if line.startswith("| $x$") else line
+                     for line in filled_key(g.variant(a)).splitlines())
+    copied.write_text(text.replace(f"({a})", f"({b})"), encoding="utf-8")
+    report = g.check(copied)
+    # the cells computed from x are wrong; later cells are carried from them (one slip
+    # costs one mark: a course using variants may want --carried-credit below 1)
+    wrong = {(c.step, c.column) for c in report.cells if c.verdict == "wrong"}
+    assert {("u1", "value"), ("u1", "d/dx"), ("v1", "value"), ("v1", "d/dx")} <= wrong
+    # a submission that names no student is unusable, with the reason
+    anon = tmp_path / "anon.md"
+    anon.write_text("| step | value |\n|---|---|\n| u1 | 0.8 |\n", encoding="utf-8")
+    (_, rep, err), = g.check_many([anon])
+    assert rep is None and "no student of the roster" in err
+
+
+def test_grader_variants_need_ranges():
+    with pytest.raises(ValueError, match="declares no ranges"):
+        dd.Grader(SINCOS, variants=[Student("a", "")])
