@@ -53,7 +53,7 @@ class _printed:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-write", action="store_true", help="print the results, do not write RESULTS.md")
-    ap.add_argument("--only", nargs="*", choices=["scalar", "vectorized", "gradient", "import", "trace", "verify"],
+    ap.add_argument("--only", nargs="*", choices=["scalar", "vectorized", "gradient", "import", "trace", "verify", "course"],
                     help="run only these workloads")
     args = ap.parse_args()
 
@@ -62,12 +62,14 @@ def main() -> None:
     import bench_scalar
     import bench_vectorized
 
+    import bench_course
     import bench_trace
     import bench_verify
 
     mods = {"scalar": bench_scalar, "vectorized": bench_vectorized, "gradient": bench_gradient,
             "import": bench_import, "trace": _printed(bench_trace, "5. Tracer and command line"),
-            "verify": _printed(bench_verify, "6. Grading hand tables")}
+            "verify": _printed(bench_verify, "6. Grading hand tables"),
+            "course": _printed(bench_course, "7. A course: diagnosis and per-student variants")}
     sections, summaries = [], {}
     t0 = time.perf_counter()
     for name, mod in mods.items():

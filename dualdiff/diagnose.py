@@ -331,40 +331,58 @@ class Diagnoser:
 
     def points(self) -> list[tuple[str, dict[str, tuple[float, dict[str, float]]]]]:
         """The trace re-evaluated at other points (each input changed in turn): the
-        values a student who used the wrong input would have found."""
+        values a student who used the wrong input would have found.  All the points of
+        one input are evaluated in one pass over the recorded steps, with arrays."""
         if self._points is None:
             self._points = []
             base = {s.name: self.truth[s.name][0] for s in self.trace.input_steps}
             for name, v in base.items():
                 cands = [v + 1, v - 1, 2 * v, v / 2, -v, 0.0, 1.0, 10 * v, v / 10]
                 cands += [u for other, u in base.items() if other != name]
-                seen = {v}
-                for c in cands:
-                    if c in seen:
-                        continue
-                    seen.add(c)
-                    env = self.reevaluate({**base, name: c})
+                cands = list(dict.fromkeys(c for c in cands if c != v))
+                envs = self.reevaluate_many({**base, name: cands}, len(cands))
+                for c, env in zip(cands, envs):
                     if env is not None:
                         self._points.append((f"{name} = {_fmt(c)}", env))
         return self._points
 
+    def reevaluate_many(self, inputs: Mapping[str, Any], n: int) -> list[dict[str, tuple[float, dict[str, float]]] | None]:
+        """Every step's value and derivatives at ``n`` points at once (an input is a
+        number or a list of ``n``), from the recorded steps; None where not finite."""
+        import numpy as np
+
+        if n == 0:
+            return []
+        cols: dict[str, Any] = {}
+        for s in self.trace.input_steps:
+            x = inputs[s.name]
+            cols[s.name] = np.full(n, float(x)) if np.ndim(x) == 0 else np.asarray(x, dtype=float)
+        ones, zeros = np.ones(n), np.zeros(n)
+        result: dict[str, tuple[Any, dict[str, Any]]] = {
+            k: (v, {w: ones if w == k else zeros for w in self.wrt}) for k, v in cols.items()}
+        try:
+            with np.errstate(all="ignore"):
+                for s in self.trace.steps:
+                    vals, ds = None, {}
+                    for w in self.wrt or [None]:
+                        env = {d: Dual(result[d][0], result[d][1].get(w, zeros) if w else zeros) for d in s.deps}
+                        r = _evaluate(s.node, env)
+                        vals = np.broadcast_to(np.asarray(F.primal(r), dtype=float), (n,))
+                        if w is not None:
+                            ds[w] = np.broadcast_to(np.asarray(r.deriv if type(r) is Dual else 0.0, dtype=float), (n,))
+                    result[s.name] = (vals, ds)
+        except (ValueError, ArithmeticError, TypeError, KeyError):
+            return [None] * n
+        out: list[dict[str, tuple[float, dict[str, float]]] | None] = []
+        for i in range(n):
+            env_i = {k: (float(v[i]), {w: float(d[i]) for w, d in ds.items()}) for k, (v, ds) in result.items()}
+            ok = all(math.isfinite(v) and all(math.isfinite(d) for d in ds.values()) for v, ds in env_i.values())
+            out.append(env_i if ok else None)
+        return out
+
     def reevaluate(self, inputs: Mapping[str, float]) -> dict[str, tuple[float, dict[str, float]]] | None:
         """Every step's value and derivatives at other inputs, from the recorded steps."""
-        env: dict[str, tuple[float, dict[str, float]]] = {}
-        for s in self.trace.input_steps:
-            env[s.name] = (float(inputs[s.name]), {w: float(w == s.name) for w in self.wrt})
-        try:
-            for s in self.trace.steps:
-                val, ds = None, {}
-                for w in self.wrt or [None]:
-                    r = _evaluate(s.node, self._duals(s, env, w))
-                    val = self._pick(r, None)
-                    if w is not None:
-                        ds[w] = self._pick(r, w)
-                env[s.name] = (float(val), ds)  # type: ignore[arg-type]
-        except (ValueError, ArithmeticError, TypeError, KeyError):
-            return None
-        return env
+        return self.reevaluate_many(inputs, 1)[0]
 
     def all_cells(self) -> tuple[list[float], list[str]]:
         """Every true cell value, sorted, for the "copied" hypothesis."""
@@ -445,7 +463,8 @@ class Diagnoser:
                 lambda n, args, k=k: None if n is node else _round_dual(_plain(n, args), k), rounded)
         # another step in place of an operand (sin(u1 + u2) for sin(u1 + v1))
         here = self.order[step.name]
-        earlier = [s for s in self.steps if self.order[s] < here][-_MAX_OPERAND_SWAPS - len(step.deps):]
+        limit = _MAX_OPERAND_SWAPS if not carried else 4  # from a student's own numbers: the nearest rows
+        earlier = [s for s in self.steps if self.order[s] < here][-limit - len(step.deps):]
         for dep in step.deps:
             for other in earlier:
                 if other == dep or other in step.deps or other not in env:
@@ -582,8 +601,12 @@ class Diagnoser:
                 r = math.nan
             if math.isfinite(r) and close(r) and not close(truth):
                 note("rounded-early", f"rounding carried: your earlier values as written give {_fmt(r)}")
-        differs = any(own.get(d, self.truth[d]) != self.truth[d] for d in step.deps) or any(
-            own.get(d, self.truth[d])[0] != self.truth[d][0] for d in self.relevant(name))
+        # only what this column's hypotheses read: operand values (and for a derivative
+        # column their derivatives), and the values of sibling steps
+        wcol = None if column == "value" else column[3:]
+        differs = any(own.get(d, self.truth[d])[0] != self.truth[d][0] for d in self.relevant(name)) or (
+            wcol is not None and any(own.get(d, self.truth[d])[1].get(wcol) != self.truth[d][1].get(wcol)
+                                     for d in step.deps))
         hyps = list(self.hypotheses(name, column, self.truth, False))
         if differs and step.node is not None:
             w = None if column == "value" else column[3:]
