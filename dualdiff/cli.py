@@ -95,11 +95,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     at = {k: _number(k, v) for k, v in _at_pairs(args.at).items()}
     if not 0.0 <= args.carried_credit <= 1.0:
         raise UsageError(f"--carried-credit must be between 0 and 1, got {args.carried_credit:g}")
+    if args.variants and at:
+        raise UsageError("--at and --variants do not go together: each variant's inputs are drawn from its ranges")
     grader = Grader(args.program, at=at, wrt=wrt_names(args.wrt), tol=args.tol, carry_forward=not args.no_carry_forward,
-                    carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)))
+                    carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)),
+                    variants=args.variants, seed=args.seed)
     sources = expand_sources(args.hand)
     if not sources:
         raise UsageError("no hand tables found")
+    if args.report:
+        _write_report(args.report, grader.check_many(sources), grader, args.program)
     if len(sources) == 1:
         report = grader.check(sources[0])  # unusable input raises: one line, exit 2
         if args.format == "gradescope":
@@ -125,6 +130,48 @@ def cmd_check(args: argparse.Namespace) -> int:
     if any(rep is None for _, rep, _ in results):
         return EXIT_USAGE
     return EXIT_OK if all(rep.ok for _, rep, _ in results) else EXIT_FAIL
+
+
+def _write_report(path: str, results: list, grader: Any, program: str) -> None:
+    from pathlib import Path
+
+    from .report import course_report
+
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"--report {path}: is a folder; give a file name such as course.html")
+    out.write_text(course_report(results, title=f"dualdiff check {Path(program).name}",
+                                 carried_credit=grader.carried_credit), encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def cmd_worksheet(args: argparse.Namespace) -> int:
+    from .trace import load_program, trace_program
+    from .worksheet import make_variants, read_roster, worksheet, write_worksheets
+
+    program = load_program(args.program)
+    at = {k: _number(k, v) for k, v in _at_pairs(args.at).items()}
+    blank: Any = args.blank or ["all"]
+    if len(blank) == 1 and blank[0] in ("all", "values", "derivs"):
+        blank = blank[0]
+    students = read_roster(args.variants) if args.variants else None
+    if students is not None and at:
+        raise UsageError("--at and --variants do not go together: each variant's inputs are drawn from its ranges")
+    wrt = wrt_names(args.wrt)
+    if args.out:
+        files = write_worksheets(program, args.out, args.format, blank, args.answers, students, args.seed,
+                                 force=args.force, digits=args.digits, title=args.title, at=at or None, wrt=wrt)
+        print(f"wrote {len(files)} file(s) into {args.out}")
+        return EXIT_OK
+    if students is not None:
+        if len(students) != 1:
+            raise UsageError("--variants: one file per student needs --out DIR")
+        v = make_variants(program, students, args.seed, wrt=wrt)[0]
+        print(worksheet(v.trace, blank, args.answers, args.format, args.digits, args.title, v.student), end="")
+        return EXIT_OK
+    tr = trace_program(program, at=at or None, wrt=wrt)
+    print(worksheet(tr, blank, args.answers, args.format, args.digits, args.title), end="")
+    return EXIT_OK
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -200,7 +247,35 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--weight", action="append", metavar="STEP[:COLUMN]=W",
                    help="points for a step's cells (y=3) or one cell (y:d/dx=2); default 1 each")
     c.add_argument("--format", default="text", choices=["text", "json", "gradescope"], help="report format")
+    c.add_argument("--variants", metavar="ROSTER.csv",
+                   help="grade each submission against its student's variant (matched by file name or a "
+                        "'Student: NAME (ID)' line; see docs/worksheets.md)")
+    c.add_argument("--seed", default="0", help="the seed the variants were drawn with (default 0)")
+    c.add_argument("--report", metavar="FILE.html",
+                   help="also write one self-contained HTML page for the TA (summary, every table, diagnoses)")
     c.set_defaults(run=cmd_check)
+
+    w = sub.add_parser("worksheet", help="a worksheet with blank cells, its answer key, a variant per student",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Render the program's trace as a worksheet for students (Markdown, LaTeX, HTML).",
+                       epilog="examples:\n  dualdiff worksheet traces/sincos_worksheet.dd --blank derivs\n"
+                              "  dualdiff worksheet traces/sincos_worksheet.dd --answers --format latex > key.tex\n"
+                              "  dualdiff worksheet sheet.dd --variants roster.csv --seed 7 --answers --out handout/")
+    w.add_argument("program", help="a .dd program")
+    w.add_argument("--blank", nargs="+", metavar="WHAT", default=["all"],
+                   help="cells to leave blank: values, derivs, all (default) or step names")
+    w.add_argument("--answers", action="store_true", help="the answer key: blanks filled in and marked")
+    w.add_argument("--format", default="markdown", choices=["markdown", "md", "latex", "tex", "html"],
+                   help="markdown (default), latex (a document pdflatex compiles) or html")
+    w.add_argument("--digits", type=int, default=6, help="significant digits of the key (default 6)")
+    w.add_argument("--title", default="Forward mode by hand", help="the worksheet's title")
+    w.add_argument("--at", action="extend", nargs="+", metavar="NAME=VALUE", help="set an input")
+    w.add_argument("--wrt", action="extend", nargs="+", metavar="NAMES", help="derivative columns (default: all inputs)")
+    w.add_argument("--variants", metavar="ROSTER.csv", help="one variant per student of the roster (id,name)")
+    w.add_argument("--seed", default="0", help="seed of the variants' draws (default 0)")
+    w.add_argument("--out", metavar="DIR", help="write files into DIR instead of printing")
+    w.add_argument("--force", action="store_true", help="overwrite existing files in --out")
+    w.set_defaults(run=cmd_worksheet)
 
     pl = sub.add_parser("plot", help="plot f and f' on one figure (needs the plot extra)",
                         formatter_class=argparse.RawDescriptionHelpFormatter,

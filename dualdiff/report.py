@@ -80,7 +80,7 @@ def course_report(results: Sequence[tuple[str, Any, str]], title: str = "dualdif
                   carried_credit: float = 1.0, hide_expected: bool = False, digits: int = 8) -> str:
     """The HTML page for ``results``: (submission name, report or None, error) triples,
     as :meth:`dualdiff.Grader.check_many` returns them."""
-    from .render import format_number
+    from .numfmt import format_number
     from .diagnose import CATALOGUE
 
     usable = [(n, r) for n, r, _ in results if r is not None]

@@ -84,7 +84,7 @@ def blank_cells(trace: Any, blank: str | Sequence[str] = "all") -> set[tuple[str
 # Rendering
 # ---------------------------------------------------------------------------
 def _num(v: Any, digits: int) -> str:
-    from .render import format_number
+    from .numfmt import format_number
 
     return format_number(v, digits)
 
@@ -122,14 +122,14 @@ def worksheet(trace: Any, blank: str | Sequence[str] = "all", answers: bool = Fa
 
 
 def _point(trace: Any, latex: bool) -> str:
-    from .program import name_to_latex
+    from .printing import name_to_latex
 
     parts = [f"{name_to_latex(s.name) if latex else s.name} = {_input_text(s.value)}" for s in trace.input_steps]
     return ", ".join(parts)
 
 
 def _markdown(trace, blanks, answers, digits, title, student) -> str:
-    from .program import expr_to_latex, name_to_latex
+    from .printing import expr_to_latex, name_to_latex
 
     lines = [f"# {_md_text(title)}", ""]
     if student is not None:
@@ -160,7 +160,7 @@ def _tex_text(s: str) -> str:
 
 
 def _latex(trace, blanks, answers, digits, title, student) -> str:
-    from .program import expr_to_latex, name_to_latex
+    from .printing import expr_to_latex, name_to_latex
 
     ncols = 1 + len(trace.wrt)
     heads = [r"step", r"expression", r"value"] + [rf"$\frac{{\partial}}{{\partial {name_to_latex(w)}}}$"
@@ -203,7 +203,7 @@ td.num { font-family: monospace; }
 
 
 def _html(trace, blanks, answers, digits, title, student) -> str:
-    from .program import expr_to_text
+    from .printing import expr_to_text
 
     e = html.escape
     heads = ["step", "expression", "value"] + [f"∂/∂{w}" for w in trace.wrt]

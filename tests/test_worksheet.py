@@ -236,3 +236,54 @@ def test_grader_grades_each_student_against_their_own_variant(tmp_path):
 def test_grader_variants_need_ranges():
     with pytest.raises(ValueError, match="declares no ranges"):
         dd.Grader(SINCOS, variants=[Student("a", "")])
+
+
+# ---------------------------------------------------------------------------
+# The command line
+# ---------------------------------------------------------------------------
+def run(capsys, *argv):
+    from dualdiff.cli import main
+
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_worksheet_and_key(capsys, tmp_path):
+    sheet = tmp_path / "sheet.dd"
+    sheet.write_text(VARYING, encoding="utf-8")
+    code, out, _ = run(capsys, "worksheet", ROOT / "traces/backprop.dd", "--blank", "a", "b", "--answers")
+    assert code == 0 and "| $a$ | $w_{1}^{3}$ | **8** | **12** | **0** |" in out
+    assert "| $c$ | $3 \\cdot w_{1}$ | 6 | 3 | 0 |" in out
+    code, out, _ = run(capsys, "worksheet", sheet, "--format", "html", "--blank", "derivs")
+    assert code == 0 and out.startswith("<!DOCTYPE html>")
+    code, _, err = run(capsys, "worksheet", sheet, "--blank", "u9")
+    assert code == 2 and err.startswith("dualdiff: error: --blank: 'u9' is not a step")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\ns001,Ann Lee\ns002,Bo Chan\n", encoding="utf-8")
+    out_dir = tmp_path / "handout"
+    code, out, _ = run(capsys, "worksheet", sheet, "--variants", roster, "--seed", "7", "--answers", "--out", out_dir)
+    assert code == 0 and sorted(p.name for p in out_dir.iterdir()) == ["s001-key.md", "s001.md", "s002-key.md",
+                                                                       "s002.md"]
+    code, _, err = run(capsys, "worksheet", sheet, "--variants", roster, "--seed", "8", "--out", out_dir)
+    assert code == 2 and "use --force" in err
+    code, _, err = run(capsys, "worksheet", sheet, "--variants", roster, "--at", "x=2")
+    assert code == 2 and "--at and --variants" in err
+    # the students hand in their sheets filled in: graded against their own variants
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("s001", "s002"):
+        key = (out_dir / f"{sid}-key.md").read_text(encoding="utf-8").replace("**", "")
+        (subs / f"{sid}.md").write_text(key, encoding="utf-8")
+    (subs / "stray.md").write_text("| step | value |\n|---|---|\n| u1 | 0.8 |\n", encoding="utf-8")
+    report = tmp_path / "course.html"
+    code, out, err = run(capsys, "check", sheet, subs / "s001.md", subs / "s002.md", "--variants", roster,
+                         "--seed", "7", "--report", report)
+    assert code == 0, out + err
+    page = report.read_text(encoding="utf-8")
+    assert "2 submission(s), 2 graded" in page and "<script" not in page
+    code, out, err = run(capsys, "check", sheet, subs, "--variants", roster, "--seed", "7")
+    assert code == 2 and "no student of the roster" in out
+    # graded against the wrong seed, the same sheets are wrong
+    code, out, _ = run(capsys, "check", sheet, subs / "s001.md", "--variants", roster, "--seed", "8")
+    assert code == 1
