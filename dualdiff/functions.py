@@ -15,6 +15,7 @@ half-way through an array).
 """
 from __future__ import annotations
 
+import builtins
 import math
 import operator
 from typing import Any, Callable
@@ -69,7 +70,7 @@ def select(x: Any, a: Any, b: Any) -> Any:
 def _where(mask, a, b):
     ta, tb = type(a), type(b)
     if ta is Dual or tb is Dual:
-        tag = max(a.tag if ta is Dual else -1, b.tag if tb is Dual else -1)
+        tag = builtins.max(a.tag if ta is Dual else -1, b.tag if tb is Dual else -1)  # dualdiff.max shadows max here
         ndir = (a.ndir if ta is Dual and a.tag == tag else 0) or (b.ndir if tb is Dual and b.tag == tag else 0)
         av, ad = (a.value, a.deriv) if ta is Dual and a.tag == tag else (a, 0.0)
         bv, bd = (b.value, b.deriv) if tb is Dual and b.tag == tag else (b, 0.0)
@@ -135,6 +136,8 @@ def power_scalar(a, p):
 # ---------------------------------------------------------------------------
 def _make(rule: Rule) -> Callable[..., Any]:
     name = rule.name
+    if rule.partials is not None:
+        return _make_binary(rule)
     if rule.float is None:  # composite: differentiate through the formula
         define = rule.define
 
@@ -216,6 +219,72 @@ def _make(rule: Rule) -> Callable[..., Any]:
         return core(x)
 
     return core1
+
+
+def _make_binary(rule: Rule) -> Callable[[Any, Any], Any]:
+    """f(x, y) from its kernels and partials: y' = f_x·x' + f_y·y' (Dual), and for Jets
+    y_k = (1/k) Σ_{j=1..k} j·(x_j·(f_x)_{k-j} + y_j·(f_y)_{k-j}), the partials being Jets
+    one order lower."""
+    name, partials = rule.name, rule.partials
+    kf, kn, kmp, ksp = rule.float, rule.numpy, rule.mpmath, rule.sympy
+
+    def slopes(x, y):
+        try:
+            return partials(x, y)
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"{name}: the derivative is undefined at ({primal(x)!r}, {primal(y)!r})") from None
+
+    def core(x, y):
+        tx, ty = type(x), type(y)
+        if tx is Dual or ty is Dual:
+            if tx is Jet or ty is Jet:
+                raise TypeError(f"{name}: cannot mix a Dual and a Jet")
+            tag = builtins.max(x.tag if tx is Dual else -1, y.tag if ty is Dual else -1)
+            xs = tx is Dual and x.tag == tag  # x varies at this layer
+            ys = ty is Dual and y.tag == tag
+            xv, yv = (x.value if xs else x), (y.value if ys else y)
+            n = (x.ndir if xs else 0) or (y.ndir if ys else 0)
+            fx, fy = slopes(xv, yv)
+            d = None
+            if xs:
+                d = (fx[..., None] if n and type(fx) is _ndarray else fx) * x.deriv
+            if ys:
+                dy = (fy[..., None] if n and type(fy) is _ndarray else fy) * y.deriv
+                d = dy if d is None else d + dy
+            return Dual(core(xv, yv), d, tag, n)
+        if tx is Jet or ty is Jet:
+            order = len(x.coeffs) if tx is Jet else len(y.coeffs)
+            xc = x.coeffs if tx is Jet else [x] + [0.0] * (order - 1)
+            yc = y.coeffs if ty is Jet else [y] + [0.0] * (order - 1)
+            if len(xc) != len(yc):
+                raise ValueError(f"{name}: cannot combine Jets of order {len(xc) - 1} and {len(yc) - 1}")
+            out = [core(xc[0], yc[0])]
+            if order == 1:
+                return Jet(out)
+            fx, fy = slopes(Jet(xc[:-1]), Jet(yc[:-1]))
+            fxc = fx.coeffs if type(fx) is Jet else [fx] + [0.0] * (order - 2)
+            fyc = fy.coeffs if type(fy) is Jet else [fy] + [0.0] * (order - 2)
+            for k in range(1, order):
+                s = 0.0
+                for j in range(1, k + 1):
+                    s = s + j * (xc[j] * fxc[k - j] + yc[j] * fyc[k - j])
+                out.append(s / k)
+            return Jet(out)
+        if hasattr(tx, "__dualdiff_apply__"):  # dualdiff.trace's recorder
+            return x.__dualdiff_apply__(name, (y,))
+        if hasattr(ty, "__dualdiff_apply__"):
+            raise TypeError(f"dualdiff.trace: {name}(number, traced value) cannot be recorded; "
+                            f"write the traced value first or make the number an input")
+        kinds = (nx.backend_of(x), nx.backend_of(y))
+        if "numpy" in kinds or "sequence" in kinds:
+            return kn(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        if "sympy" in kinds:
+            return ksp(x, y)
+        if "mpmath" in kinds:
+            return kmp(x, y)
+        return kf(x, y)
+
+    return core
 
 
 # While a rule runs on an array-valued Dual: (the array, its memo, names already handed out).

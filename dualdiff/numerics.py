@@ -187,3 +187,87 @@ def logsumexp_np(x):
         return m
     rest = np.delete(x, k)
     return m + np.log1p(np.sum(np.exp(rest - m)))
+
+
+# --- inverse and reciprocal functions, scalar and numpy ---------------------
+# sech, csch through e^-|x|: 1/cosh(x) would overflow (math.cosh(1000) raises) where the
+# true value is a tiny number.
+def sech_float(x: float) -> float:
+    z = math.exp(-abs(x))
+    return 2.0 * z / (1.0 + z * z)
+
+
+def sech_np(x):
+    z = np.exp(-np.abs(x))
+    return 2.0 * z / (1.0 + z * z)
+
+
+def csch_float(x: float) -> float:
+    a = abs(x)
+    return math.copysign(2.0 * math.exp(-a) / -math.expm1(-2.0 * a), x)  # 1/sinh(x); x = 0 divides by 0
+
+
+def csch_np(x):
+    a = np.abs(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a == 0, np.copysign(np.inf, x), np.sign(x) * 2.0 * np.exp(-a) / -np.expm1(-2.0 * a))
+
+
+def coth_float(x: float) -> float:
+    return 1.0 / math.tanh(x)
+
+
+def acot_float(x: float) -> float:
+    # acot(x) = atan(1/x), as sympy and mpmath define it (a jump at 0, where it is π/2)
+    return math.pi / 2 if x == 0 else math.atan(1.0 / x)
+
+
+def acot_np(x):
+    with np.errstate(divide="ignore"):
+        return np.where(x == 0, np.pi / 2, np.arctan(1.0 / np.where(x == 0, 1.0, x)))
+
+
+def asec_float(x: float) -> float:
+    return math.acos(1.0 / x)
+
+
+def acsc_float(x: float) -> float:
+    return math.asin(1.0 / x)
+
+
+def cbrt_float(x: float) -> float:
+    # the real cube root; math.cbrt is Python >= 3.11 only
+    return math.copysign(abs(x) ** (1.0 / 3.0), x) if not hasattr(math, "cbrt") else math.cbrt(x)
+
+
+def exp2_float(x: float) -> float:
+    return 2.0 ** x
+
+
+def logit_float(x: float) -> float:
+    # log(x) - log1p(-x): no cancellation in 1 - x for small x, and exact where x/(1-x) rounds
+    return math.log(x) - math.log1p(-x)
+
+
+def logit_np(x):
+    return np.log(x) - np.log1p(-x)
+
+
+def max_float(x: float, y: float) -> float:
+    if x != x or y != y:  # nan propagates, as numpy.maximum
+        return math.nan
+    return x if x >= y else y
+
+
+def min_float(x: float, y: float) -> float:
+    if x != x or y != y:
+        return math.nan
+    return x if x <= y else y
+
+
+def logaddexp_float(x: float, y: float) -> float:
+    # max + log1p(e^-|x-y|): the larger term is factored out, so nothing overflows
+    m = x if x >= y else y
+    if m == -math.inf or m == math.inf:
+        return m
+    return m + math.log1p(math.exp(-abs(x - y)))

@@ -70,6 +70,9 @@ class Rule:
                                                     # with the one-argument function f (log(x, base))
     latex_params: str = ""                          # LaTeX template when parameters are given, with
                                                     # the parameters by name (log: \log_{{{base}}}({x}))
+    partials: Callable[..., Any] | None = None      # binary function f(x, y): (x, y) -> (∂f/∂x, ∂f/∂y);
+                                                    # the second argument is then params[0], REQUIRED
+    arg: str = "x"                                  # the first argument's name (atan2(y, x))
 
     def __post_init__(self):
         if not self.latex:
@@ -147,17 +150,19 @@ def _sign(x):
 
 
 def _const(x, name):
-    """π or √2 in the precision of x's backend.
+    """π, √2, ln 2 or ln 10 in the precision of x's backend.
 
     A float constant (math.sqrt(math.pi)) would cap an mpmath result at 16 digits and
     turn an exact sympy result into a 15-digit Float.
     """
     kind = nx.backend_of(ops.primal(x))
     if kind == "mpmath":
-        return +_mp().pi if name == "pi" else _mp().sqrt(2)
+        mp = _mp()
+        return {"pi": mp.pi, "sqrt2": mp.sqrt(2), "ln2": mp.ln2, "ln10": mp.ln10}[name] * 1
     if kind == "sympy":
-        return _sp().pi if name == "pi" else _sp().sqrt(2)
-    return math.pi if name == "pi" else math.sqrt(2)
+        sp = _sp()
+        return {"pi": sp.pi, "sqrt2": sp.sqrt(2), "ln2": sp.log(2), "ln10": sp.log(10)}[name]
+    return {"pi": math.pi, "sqrt2": math.sqrt(2), "ln2": math.log(2), "ln10": math.log(10)}[name]
 
 
 def _with_constant(j, c0):
@@ -175,15 +180,16 @@ def _at_zero(x, *params):
     return ops.primal(x) == 0
 
 
-def _mp_checked(name, need, ok):
+def _mp_checked(name, need, ok, kernel=None):
     """mpmath returns complex numbers outside the real domain; dualdiff is real-valued."""
+    compute = kernel or (lambda x: getattr(_mp(), name)(x))
 
-    def kernel(x):
+    def checked_kernel(x):
         if not ok(x):
             raise ValueError(f"{name}: math domain error at x = {x} ({name} needs {need})")
-        return getattr(_mp(), name)(x)
+        return compute(x)
 
-    return kernel
+    return checked_kernel
 
 
 # ---------------------------------------------------------------------------
@@ -254,6 +260,99 @@ _add(Rule(
     deriv=lambda x, y: _sign(x), kink=_at_zero, kink_note="abs'(0) = 0, taking sign(0) = 0",
     text="abs({x})", latex="\\left|{x}\\right|", derivative_text="sign(u)·u'", doc="absolute value",
 ))
+
+# ---------------------------------------------------------------------------
+# Inverse hyperbolic, reciprocal, inverse reciprocal, base-2/10, roots
+# ---------------------------------------------------------------------------
+_elem("asinh", math.asinh, np.arcsinh, lambda x, y: 1 / ops.sqrt(x * x + 1), ufuncs=("arcsinh", "asinh"),
+      latex="\\operatorname{{arsinh}}({args})", derivative_text="u'/√(u²+1)", doc="inverse hyperbolic sine")
+# √(x-1)·√(x+1), not √(x²-1): no cancellation near x = 1
+_elem("acosh", math.acosh, np.arccosh, lambda x, y: 1 / (ops.sqrt(x - 1) * ops.sqrt(x + 1)), need="x >= 1",
+      ufuncs=("arccosh", "acosh"), mpmath=_mp_checked("acosh", "x >= 1", lambda x: x >= 1),
+      latex="\\operatorname{{arcosh}}({args})", derivative_text="u'/√(u²-1)", doc="inverse hyperbolic cosine")
+_elem("atanh", math.atanh, np.arctanh, lambda x, y: 1 / ((1 - x) * (1 + x)), need="-1 < x < 1",
+      ufuncs=("arctanh", "atanh"), mpmath=_mp_checked("atanh", "-1 < x < 1", lambda x: -1 < x < 1),
+      latex="\\operatorname{{artanh}}({args})", derivative_text="u'/(1-u²)", doc="inverse hyperbolic tangent")
+_elem("asec", nx.asec_float, lambda x: np.arccos(1 / x), need="|x| >= 1",
+      deriv=lambda x, y: 1 / (ops.abs(x) * ops.sqrt((x - 1) * (x + 1))),
+      mpmath=_mp_checked("asec", "|x| >= 1", lambda x: abs(x) >= 1),
+      latex="\\operatorname{{arcsec}}({args})", derivative_text="u'/(|u|·√(u²-1))", doc="inverse secant, acos(1/x)")
+_elem("acsc", nx.acsc_float, lambda x: np.arcsin(1 / x), need="|x| >= 1",
+      deriv=lambda x, y: -1 / (ops.abs(x) * ops.sqrt((x - 1) * (x + 1))),
+      mpmath=_mp_checked("acsc", "|x| >= 1", lambda x: abs(x) >= 1),
+      latex="\\operatorname{{arccsc}}({args})", derivative_text="-u'/(|u|·√(u²-1))", doc="inverse cosecant, asin(1/x)")
+_elem("acot", nx.acot_float, nx.acot_np, lambda x, y: -1 / (1 + x * x),
+      latex="\\operatorname{{arccot}}({args})", derivative_text="-u'/(1+u²)",
+      doc="inverse cotangent, atan(1/x) (as sympy and mpmath: a jump at 0, acot(0) = π/2)")
+_elem("sech", nx.sech_float, nx.sech_np, lambda x, y: -y * ops.tanh(x), uses_y=True,
+      latex="\\operatorname{{sech}}({args})", derivative_text="-sech(u)·tanh(u)·u'", doc="hyperbolic secant 1/cosh(x)")
+_elem("csch", nx.csch_float, nx.csch_np, lambda x, y: -y * ops.coth(x), uses_y=True, need="x != 0",
+      mpmath=_mp_checked("csch", "x != 0", lambda x: x != 0),
+      latex="\\operatorname{{csch}}({args})", derivative_text="-csch(u)·coth(u)·u'", doc="hyperbolic cosecant 1/sinh(x)")
+# coth' = -csch², not 1 - coth²: coth rounds to ±1 for |x| > 19 and 1 - y² cancels.
+_elem("coth", nx.coth_float, lambda x: 1 / np.tanh(x), lambda x, y: -(ops.csch(x) * ops.csch(x)), need="x != 0",
+      mpmath=_mp_checked("coth", "x != 0", lambda x: x != 0),
+      latex="\\coth({args})", derivative_text="-csch²(u)·u'", doc="hyperbolic cotangent")
+_elem("log2", math.log2, np.log2, lambda x, y: 1 / (x * _const(x, "ln2")), need="x > 0",
+      mpmath=_mp_checked("log2", "x > 0", lambda x: x > 0, lambda x: _mp().log(x) / _mp().ln2),
+      sympy=lambda x: _sp().log(x, 2),
+      latex="\\log_{{2}}({x})", derivative_text="u'/(u·ln 2)", doc="base-2 logarithm")
+_elem("log10", math.log10, np.log10, lambda x, y: 1 / (x * _const(x, "ln10")), need="x > 0",
+      mpmath=_mp_checked("log10", "x > 0", lambda x: x > 0, lambda x: _mp().log(x) / _mp().ln10),
+      sympy=lambda x: _sp().log(x, 10),
+      latex="\\log_{{10}}({x})", derivative_text="u'/(u·ln 10)", doc="base-10 logarithm")
+_elem("exp2", nx.exp2_float, np.exp2, lambda x, y: y * _const(x, "ln2"), uses_y=True, need="x < 1024",
+      mpmath=lambda x: _mp().power(2, x), sympy=lambda x: _sp().Integer(2) ** x,
+      latex="2^{{{x}}}", derivative_text="2ᵘ·ln 2·u'", doc="2 ** x")
+# cbrt' = 1/(3y²) from y = cbrt(x); infinite at 0.
+_elem("cbrt", nx.cbrt_float, np.cbrt, lambda x, y: 1 / (3 * (y * y)), uses_y=True,
+      mpmath=lambda x: _mp().cbrt(x) if x >= 0 else -_mp().cbrt(-x), sympy=lambda x: _sp().real_root(x, 3),
+      latex="\\sqrt[3]{{{x}}}", derivative_text="u'/(3·∛u²)", doc="real cube root (negative for x < 0)")
+_elem("logit", nx.logit_float, nx.logit_np, lambda x, y: 1 / (x * (1 - x)), need="0 < x < 1",
+      mpmath=_mp_checked("logit", "0 < x < 1", lambda x: 0 < x < 1, lambda x: _mp().log(x) - _mp().log1p(-x)),
+      sympy=lambda x: _sp().log(x / (1 - x)),
+      latex="\\operatorname{{logit}}({args})", derivative_text="u'/(u·(1-u))", doc="log(x/(1-x)), the inverse of sigmoid")
+
+# ---------------------------------------------------------------------------
+# Functions of two arguments: partials (∂f/∂x, ∂f/∂y) instead of deriv
+# ---------------------------------------------------------------------------
+def _binary(name, float_fn, np_fn, mp_fn, sp_fn, partials, **kw):
+    _add(Rule(name=name, float=float_fn, numpy=np_fn, mpmath=mp_fn, sympy=sp_fn, partials=partials,
+              params=((kw.pop("second", "y"), REQUIRED),), text=kw.pop("text", f"{name}({{x}})"), **kw))
+
+
+def _tie(x, y):
+    return ops.primal(x) == ops.primal(y)
+
+
+def _ge(x, y):
+    """1 where x > y, 0 where x < y, ½ at a tie (a constant: its derivative is 0)."""
+    a, b = ops.primal(x), ops.primal(y)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.where(np.asarray(a > b), 1.0, np.where(np.asarray(a == b), 0.5, 0.0))
+    return 1.0 if a > b else (0.5 if a == b else 0.0)
+
+
+_binary("hypot", math.hypot, np.hypot, lambda x, y: _mp().hypot(x, y), lambda x, y: _sp().sqrt(x * x + y * y),
+        lambda x, y: (x / ops.hypot(x, y), y / ops.hypot(x, y)),
+        derivative_text="(u·u' + v·v')/hypot(u, v)", doc="√(x² + y²) without overflow")
+_binary("atan2", math.atan2, np.arctan2, lambda y, x: _mp().atan2(y, x), lambda y, x: _sp().atan2(y, x),
+        lambda y, x: (x / (x * x + y * y), -y / (x * x + y * y)), arg="y", second="x", ufuncs=("arctan2", "atan2"),
+        latex="\\operatorname{{atan2}}({args})", derivative_text="(x·y' - y·x')/(x² + y²)",
+        doc="the angle of the point (x, y), in (-π, π]")
+_binary("max", nx.max_float, np.maximum, lambda x, y: x if x >= y else y, lambda x, y: _sp().Max(x, y),
+        lambda x, y: (_ge(x, y), 1 - _ge(x, y)), ufuncs=("maximum",), kink=_tie,
+        kink_note="max'(x, y) at a tie x = y: ½ to each argument (so max(x, x)' = 1)",
+        derivative_text="u' if u > v else v'", doc="the larger of x and y")
+_binary("min", nx.min_float, np.minimum, lambda x, y: x if x <= y else y, lambda x, y: _sp().Min(x, y),
+        lambda x, y: (_ge(y, x), 1 - _ge(y, x)), ufuncs=("minimum",), kink=_tie,
+        kink_note="min'(x, y) at a tie x = y: ½ to each argument (so min(x, x)' = 1)",
+        derivative_text="u' if u < v else v'", doc="the smaller of x and y")
+# logaddexp: ∂/∂x = σ(x - y), not 1 - σ(y - x), which cancels when y >> x.
+_binary("logaddexp", nx.logaddexp_float, np.logaddexp,
+        lambda x, y: _mp().log(_mp().exp(x) + _mp().exp(y)), lambda x, y: _sp().log(_sp().exp(x) + _sp().exp(y)),
+        lambda x, y: (ops.sigmoid(x - y), ops.sigmoid(y - x)),
+        derivative_text="σ(u - v)·u' + σ(v - u)·v'", doc="log(e^x + e^y), stable")
 
 # ---------------------------------------------------------------------------
 # Activations (deep learning)

@@ -20,6 +20,10 @@ well conditioned, so that a relative error of 1e-13 is a fair demand on double p
 * gelu: x in [-20, 8] (computed as x/2·erfc(-x/√2), which does not cancel for x << 0)
   and the derivative has a zero near x ≈ -0.75;
 * log: x in [1e-3, 1e3], base in [0.1, 0.7] ∪ [1.5, 10] (not near 1, where log(base) → 0);
+* asec/acsc: |x| >= 1.01, acosh: x >= 1.01 (poles of the derivative at ±1); atanh |x| <= 0.99;
+  acot, csch, coth: |x| >= 0.01 (a jump or a pole at 0); logit: x in [1e-3, 0.999];
+* two arguments: hypot and atan2 with the second argument away from 0 (at (0, 0) the
+  derivative is undefined); max and min with |x| >= 1 and y in {-0.5, 0, 0.5}, never a tie;
 * the rest: wide ranges where double precision holds (exp in [-50, 50], tanh and
   sigmoid up to |x| = 30/40, softplus in [-30, 30], pow: x in [0.1, 10], p in [-3, 3]).
 """
@@ -38,6 +42,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dualdiff as dd
+from dualdiff.rules import REQUIRED
 
 SELU_LAMBDA = 1.0507009873554805   # SPEC §3, as floats (the reference uses these exact binary values)
 SELU_ALPHA = 1.6732632423543772
@@ -65,6 +70,9 @@ def union(*ranges):
 
 TRIG = union((-1.4, -0.1), (0.1, 1.4), (1.75, 3.0))
 AWAY_FROM_KINK = union((-10.0, -1e-3), (1e-3, 10.0))
+AWAY_FROM_ZERO = union((-100.0, -0.1), (0.1, 100.0))
+OUTSIDE_UNIT = union((-100.0, -1.01), (1.01, 100.0))
+TIE_FREE = st.sampled_from([(0.5,), (-0.5,), (0.0,)])       # second argument of max/min, |x| >= 1
 NO_PARAMS = st.just(())
 
 
@@ -133,6 +141,30 @@ REFERENCES: dict[str, Ref] = {
     "erf":        Ref(mpmath.erf, floats(-4.0, 4.0)),
     "erfc":       Ref(mpmath.erfc, floats(-4.0, 20.0), jet_x=floats(-4.0, 4.0)),  # mpmath.taylor loses erfc(x > 6)
     "abs":        Ref(mpmath.fabs, AWAY_FROM_KINK),
+    # inverse hyperbolic, reciprocal, inverse reciprocal, base 2 and 10, roots
+    "asinh":      Ref(mpmath.asinh, floats(-50.0, 50.0)),
+    "acosh":      Ref(mpmath.acosh, floats(1.01, 1e3), sympy_points=(Fraction(3, 2), Fraction(2), Fraction(7, 3))),
+    "atanh":      Ref(mpmath.atanh, floats(-0.99, 0.99), sympy_points=IN_UNIT),
+    "asec":       Ref(mpmath.asec, OUTSIDE_UNIT, sympy_points=(Fraction(3, 2), Fraction(-2), Fraction(7, 3))),
+    "acsc":       Ref(mpmath.acsc, OUTSIDE_UNIT, sympy_points=(Fraction(3, 2), Fraction(-2), Fraction(7, 3))),
+    "acot":       Ref(mpmath.acot, union((-100.0, -0.01), (0.01, 100.0))),
+    "sech":       Ref(mpmath.sech, floats(-30.0, 30.0)),
+    "csch":       Ref(mpmath.csch, union((-30.0, -0.01), (0.01, 30.0))),
+    "coth":       Ref(mpmath.coth, union((-30.0, -0.01), (0.01, 30.0))),
+    "log2":       Ref(lambda x: mpmath.log(x, 2), floats(1e-3, 1e3), sympy_points=POSITIVE),
+    "log10":      Ref(mpmath.log10, floats(1e-3, 1e3), sympy_points=POSITIVE),
+    "exp2":       Ref(lambda x: mpmath.power(2, x), floats(-50.0, 50.0)),
+    "cbrt":       Ref(lambda x: mpmath.sign(x) * mpmath.cbrt(abs(x)), union((-1e3, -1e-3), (1e-3, 1e3))),
+    "logit":      Ref(lambda x: mpmath.log(x / (1 - x)), floats(1e-3, 0.999),
+                      sympy_points=(Fraction(1, 2), Fraction(1, 5), Fraction(3, 4))),
+    # two arguments: the second is drawn as a parameter (its own derivative: test_second_argument)
+    "hypot":      Ref(mpmath.hypot, floats(-100.0, 100.0), AWAY_FROM_ZERO.map(lambda y: (y,))),
+    # atan2(y, x) jumps by 2π across y = 0 for x < 0 (there mpmath.diff's stencil straddles the cut)
+    "atan2":      Ref(mpmath.atan2, AWAY_FROM_ZERO, AWAY_FROM_ZERO.map(lambda x: (x,))),
+    "max":        Ref(lambda x, y: x if x > y else y, union((-10.0, -1.0), (1.0, 10.0)), TIE_FREE),
+    "min":        Ref(lambda x, y: x if x < y else y, union((-10.0, -1.0), (1.0, 10.0)), TIE_FREE),
+    "logaddexp":  Ref(lambda x, y: mpmath.log(mpmath.exp(x) + mpmath.exp(y)), floats(-30.0, 30.0),
+                      floats(-30.0, 30.0).map(lambda y: (y,))),
     "pow":        Ref(mpmath.power, floats(0.1, 10.0), floats(-3.0, 3.0).map(lambda p: (p,)),
                       sympy_points=POSITIVE),
     # activations
@@ -287,8 +319,8 @@ def test_rule_mpmath(name):
 # sympy backend: exact values, compared with mpmath after evalf(60)
 # ---------------------------------------------------------------------------
 def _sym_defaults(name):
-    """Parameters for the sympy test: exact ones where the rule has a free parameter."""
-    return {"pow": (sympy.Rational(5, 2),)}.get(name, ())
+    """Parameters for the sympy test: an exact 5/2 for every required one (pow's p, hypot's y)."""
+    return tuple(sympy.Rational(5, 2) for _, d in dd.RULES[name].params if d is REQUIRED)
 
 
 @pytest.mark.parametrize("name", SCALAR)
@@ -454,3 +486,30 @@ def test_jet_large_argument(name, x):
     got = dd.taylor(public(name), x, 3)
     for k in range(1, 4):  # each derivative coefficient to 1e-10 of itself
         close(got[k], want[k], 1e-10, f"taylor coefficient {k} of {name} at {x}")
+
+
+# ---------------------------------------------------------------------------
+# functions of two arguments: the derivative in the second argument too
+# ---------------------------------------------------------------------------
+SECOND = [name for name in SCALAR if any(d is REQUIRED for _, d in dd.RULES[name].params)]
+
+
+@pytest.mark.parametrize("name", SECOND)
+def test_second_argument(name):
+    ref = REFERENCES[name]
+    f = public(name)
+
+    @settings(max_examples=25, deadline=None)
+    @given(x=ref.x, params=ref.params)
+    def check(x, params):
+        (p,) = params
+        with mpmath.workdps(DIFF_DPS):
+            d_ref = mpmath.diff(lambda t: ref.f(mpf(x), t), mpf(p))
+        d = dd.derivative(lambda t: f(x, t), p)
+        close(d, d_ref, 1e-13, f"d/dp {name}({x}, {p})")
+        # both arguments varying at once: the directional derivative along (1, 1)
+        with mpmath.workdps(DIFF_DPS):
+            both = mpmath.diff(lambda t: ref.f(mpf(x) + t, mpf(p) + t), 0)
+        close(dd.derivative(lambda t: f(x + t, p + t), 0.0), both, 1e-12, f"d/dt {name}({x}+t, {p}+t)")
+
+    check()

@@ -124,7 +124,8 @@ LIMITS = [
 ]
 
 SECTIONS = [
-    ("Elementary functions", lambda r: r.family == "elementary" and not r.vector),
+    ("Elementary functions", lambda r: r.family == "elementary" and not r.vector and r.partials is None),
+    ("Functions of two arguments", lambda r: r.partials is not None),
     ("Activations", lambda r: r.family == "activation" and not r.vector),
     ("Vector functions", lambda r: r.vector),
 ]
@@ -147,7 +148,7 @@ def _signature(name: str) -> str:
 
     lo, hi = ARITY[name]
     params = [p for p, _ in RULES[name].params]
-    required = ["x"] + params[: lo - 1]
+    required = [RULES[name].arg] + params[: lo - 1]
     optional = params[lo - 1: hi - 1]
     inner = ", ".join(required) + "".join(f"[, {p}]" for p in optional)
     return f"`{name}({inner})`"
