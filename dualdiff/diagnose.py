@@ -22,6 +22,7 @@ other-point    a value computed at another point (an input changed)
 wrong-operand  another step used in place of an operand
 rounded-early  rounded too early (operands or intermediate results rounded)
 copied         another cell's value copied
+miswritten     an earlier cell written down wrong, but its right value used here
 sign           sign dropped (or added)
 decimal        decimal point shifted
 transposed     digits transposed (two or three neighbouring digits)
@@ -40,6 +41,8 @@ from __future__ import annotations
 import bisect
 import math
 import re
+
+import numpy as np
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -48,7 +51,8 @@ from .dual import Dual
 from .printing import expr_to_text
 from .program import BinOp, Call, Const, Name, Num, UnaryOp, walk
 
-__all__ = ["Diagnosis", "Diagnoser", "CATALOGUE", "CONFUSIONS", "NONE_FOUND", "diagnose_report"]
+__all__ = ["Diagnosis", "Diagnoser", "CATALOGUE", "CONFUSIONS", "NONE_FOUND", "diagnose_report", "ClassIndex",
+           "with_explanation"]
 
 #: code -> what the slip is, in the order a diagnosis lists explanations.
 CATALOGUE: dict[str, str] = {
@@ -62,6 +66,7 @@ CATALOGUE: dict[str, str] = {
     "wrong-operand": "another step used in place of an operand",
     "rounded-early": "rounded too early",
     "copied": "another cell's value copied",
+    "miswritten": "an earlier cell miswritten, its right value used",
     "sign": "sign dropped",
     "decimal": "decimal point shifted",
     "transposed": "digits transposed",
@@ -95,9 +100,12 @@ CONFUSIONS: dict[str, list[tuple[str, str]]] = {
     "cosh": [("-sinh(a)", "-sinh used for the derivative of cosh (it is sinh)")],
 }
 _TRIG = ("sin", "cos", "tan", "sec", "csc", "cot")
-_ROUND_DIGITS = (1, 2, 3, 4)          # significant digits tried for "rounded too early"
+#: the other points tried for "a value computed at another point", as functions of an input
+_OTHER_POINTS = (lambda v: v + 1, lambda v: v - 1, lambda v: 2 * v, lambda v: v / 2, lambda v: -v,
+                 lambda v: 0.0, lambda v: 1.0, lambda v: 10 * v, lambda v: v / 10)
+_ROUND_DIGITS = (2, 3, 4)             # significant digits tried for "rounded too early"
 _SHIFTS = (-3, -2, -1, 1, 2, 3)       # decimal point shifts tried
-_MAX_OPERAND_SWAPS = 12               # earlier steps tried in place of each operand
+_MAX_OPERAND_SWAPS = 8                # earlier steps tried in place of each operand
 
 
 @dataclass(frozen=True)
@@ -145,8 +153,20 @@ class _Hyp:
 # ---------------------------------------------------------------------------
 # Evaluating a step with one rule changed
 # ---------------------------------------------------------------------------
+def _f(x: Any) -> Any:
+    """A float, or a float array (the class-wide hypotheses evaluate every variant at once)."""
+    x = F.primal(x)
+    if isinstance(x, np.ndarray):
+        return x.astype(float, copy=False)
+    return float(x)
+
+
+def _zero(x: Any) -> bool:
+    return bool(np.all(np.asarray(x) == 0))
+
+
 def _d(x: Any) -> Dual:
-    return x if type(x) is Dual else Dual(float(x), 0.0)
+    return x if type(x) is Dual else Dual(_f(x), 0.0 * _f(x))
 
 
 def _fprime(func: str, a: float) -> float:
@@ -196,7 +216,13 @@ def _evaluate(node: Any, env: Mapping[str, Any], hook: _Hook | None = None) -> A
     raise TypeError(f"not an expression node: {node!r}")
 
 
-def _round_sig(x: float, k: int) -> float:
+def _round_sig(x: Any, k: int) -> Any:
+    if isinstance(x, np.ndarray):
+        with np.errstate(all="ignore"):
+            e = np.floor(np.log10(np.abs(x)))
+            scale = 10.0 ** (k - 1 - e)
+            out = np.round(x * scale) / scale
+        return np.where((x == 0) | ~np.isfinite(out), x, out)
     if x == 0 or not math.isfinite(x):
         return x
     return round(x, k - 1 - int(math.floor(math.log10(abs(x)))))
@@ -204,8 +230,8 @@ def _round_sig(x: float, k: int) -> float:
 
 def _round_dual(x: Any, k: int) -> Any:
     if type(x) is Dual:
-        return Dual(_round_sig(float(x.value), k), _round_sig(float(x.deriv), k))
-    return _round_sig(float(x), k) if isinstance(x, float) else x
+        return Dual(_round_sig(_f(x.value), k), _round_sig(_f(x.deriv), k))
+    return _round_sig(x, k) if isinstance(x, (float, np.ndarray)) else x
 
 
 def _plain(node: Any, args: list) -> Any:
@@ -226,7 +252,7 @@ def _plain(node: Any, args: list) -> Any:
 
 
 def _is_constant(x: Any) -> bool:
-    return type(x) is not Dual or float(x.deriv) == 0.0
+    return type(x) is not Dual or _zero(x.deriv)
 
 
 _PARSED: dict[str, Any] = {}
@@ -283,7 +309,9 @@ class Diagnoser:
         self._cache: dict[tuple[str, str], list[_Hyp]] = {}
         self._partials: dict[str, dict[str, float]] = {}
         self._relevant: dict[str, list[str]] = {}
-        self._points: list[tuple[str, dict[str, tuple[float, dict[str, float]]]]] | None = None
+        self._carried: dict[tuple, list[_Hyp]] = {}
+        self.shared: tuple[Any, int] | None = None   # (ClassIndex, this variant's index)
+        self._points: list[tuple[list[str], Any]] | None = None
         self._cells: tuple[list[float], list[str]] | None = None
 
     # -- helpers -----------------------------------------------------------------
@@ -297,8 +325,8 @@ class Diagnoser:
     @staticmethod
     def _pick(r: Any, w: str | None) -> float:
         if w is None:
-            return float(r.value) if type(r) is Dual else float(r)
-        return float(r.deriv) if type(r) is Dual else 0.0
+            return _f(r.value) if type(r) is Dual else _f(r)
+        return _f(r.deriv) if type(r) is Dual else 0.0
 
     def relevant(self, name: str) -> list[str]:
         """The rows whose hand values a hypothesis for this step may use: its operands
@@ -329,30 +357,30 @@ class Diagnoser:
             self._partials[name] = p
         return p
 
-    def points(self) -> list[tuple[str, dict[str, tuple[float, dict[str, float]]]]]:
+    def points(self) -> list[tuple[str, Any]]:
         """The trace re-evaluated at other points (each input changed in turn): the
         values a student who used the wrong input would have found.  All the points of
-        one input are evaluated in one pass over the recorded steps, with arrays."""
+        one input are evaluated in one pass over the recorded steps, with arrays:
+        [(labels, {step: (values, {input: derivatives})})]."""
+        if self._points is None and self.shared is not None:
+            self._points = self.shared[0].points_for(self.shared[1])
         if self._points is None:
             self._points = []
             base = {s.name: self.truth[s.name][0] for s in self.trace.input_steps}
             for name, v in base.items():
-                cands = [v + 1, v - 1, 2 * v, v / 2, -v, 0.0, 1.0, 10 * v, v / 10]
-                cands += [u for other, u in base.items() if other != name]
+                cands = [f(v) for f in _OTHER_POINTS] + [u for other, u in base.items() if other != name]
                 cands = list(dict.fromkeys(c for c in cands if c != v))
-                envs = self.reevaluate_many({**base, name: cands}, len(cands))
-                for c, env in zip(cands, envs):
-                    if env is not None:
-                        self._points.append((f"{name} = {_fmt(c)}", env))
+                arrays = self.reevaluate_arrays({**base, name: cands}, len(cands))
+                if arrays is not None:
+                    self._points.append(([f"{name} = {_fmt(c)}" for c in cands], arrays))
         return self._points
 
-    def reevaluate_many(self, inputs: Mapping[str, Any], n: int) -> list[dict[str, tuple[float, dict[str, float]]] | None]:
-        """Every step's value and derivatives at ``n`` points at once (an input is a
-        number or a list of ``n``), from the recorded steps; None where not finite."""
+    def reevaluate_arrays(self, inputs: Mapping[str, Any], n: int) -> dict[str, tuple[Any, dict[str, Any]]] | None:
+        """Every step's values and derivatives at ``n`` points at once (an input is a
+        number or a list of ``n``), from the recorded steps, as arrays (nan where the
+        program is undefined); None when the evaluation fails as a whole."""
         import numpy as np
 
-        if n == 0:
-            return []
         cols: dict[str, Any] = {}
         for s in self.trace.input_steps:
             x = inputs[s.name]
@@ -372,6 +400,15 @@ class Diagnoser:
                             ds[w] = np.broadcast_to(np.asarray(r.deriv if type(r) is Dual else 0.0, dtype=float), (n,))
                     result[s.name] = (vals, ds)
         except (ValueError, ArithmeticError, TypeError, KeyError):
+            return None
+        return result
+
+    def reevaluate_many(self, inputs: Mapping[str, Any], n: int) -> list[dict[str, tuple[float, dict[str, float]]] | None]:
+        """:meth:`reevaluate_arrays` as one dict per point (None where not finite)."""
+        if n == 0:
+            return []
+        result = self.reevaluate_arrays(inputs, n)
+        if result is None:
             return [None] * n
         out: list[dict[str, tuple[float, dict[str, float]]] | None] = []
         for i in range(n):
@@ -401,18 +438,35 @@ class Diagnoser:
                 return hit
         step = self.steps[name]
         out: list[_Hyp] = []
-        if step.node is not None:
+        if not carried and self.shared is not None:  # computed for the whole class at once
+            out += self.shared[0].hypotheses_for(name, column, self.shared[1])
+        elif step.node is not None:
             try:
                 self._derived(step, column, env, carried, out)
             except (ValueError, ArithmeticError, TypeError, KeyError):
                 pass
         if not carried:
-            for label, penv in self.points():
-                v, ds = penv[name]
-                out.append(_Hyp("other-point", f"at {label} this cell is {_fmt(v if column == 'value' else ds[column[3:]])}",
-                                v if column == "value" else ds[column[3:]]))
+            for labels, arrays in self.points():
+                vals, ds = arrays[name]
+                column_values = vals if column == "value" else ds[column[3:]]
+                for label, v in zip(labels, column_values.tolist()):
+                    if math.isfinite(v):
+                        out.append(_Hyp("other-point", f"at {label} this cell is {_fmt(v)}", v))
             self._cache[(name, column)] = out
         return out
+
+    def _carried_hypotheses(self, name: str, column: str, own: Mapping[str, Any]) -> list[_Hyp]:
+        """Hypotheses from a student's own numbers, kept by the numbers they read: many
+        students of one course carry the same rounded values."""
+        w = None if column == "value" else column[3:]
+        key = (name, column) + tuple((own[d][0], own[d][1].get(w) if w else None) for d in self.relevant(name)
+                                     if d in own)
+        hit = self._carried.get(key)
+        if hit is None:
+            if len(self._carried) >= 4096:  # bounded: a course, not a memory leak
+                self._carried.clear()
+            hit = self._carried[key] = self.hypotheses(name, column, own, True)
+        return hit
 
     def _derived(self, step: Any, column: str, env: Mapping[str, Any], carried: bool, out: list[_Hyp]) -> None:
         w = None if column == "value" else column[3:]
@@ -424,7 +478,9 @@ class Diagnoser:
                 number = self._pick(_evaluate(node, scope, hook), w)
             except (ValueError, ArithmeticError, TypeError):
                 return
-            if math.isfinite(number):
+            if isinstance(number, np.ndarray):  # every variant of a class at once: formatted per student
+                out.append(_Hyp(code, text, number, carried))
+            elif math.isfinite(number):
                 out.append(_Hyp(code, text + f" gives {_fmt(number)}", number, carried))
 
         subs = list(walk(node))
@@ -434,7 +490,7 @@ class Diagnoser:
                 if kind is Call and sub.args:
                     arg = expr_to_text(sub.args[0])
                     for wrong, why in CONFUSIONS.get(sub.func, ()):
-                        for own in (False, True):
+                        for own in ((False, True) if carried else (False,)):
                             hook = self._confusion_hook(sub, wrong, arg, env if own else None)
                             if hook is not None:
                                 add("wrong-rule", why, hook)
@@ -482,7 +538,7 @@ class Diagnoser:
                 if type(sub) is Call:
                     sib = self.siblings.get((sub.func, arg))
                     if sib is not None and sib in own:
-                        subst[sub.func] = float(own[sib][0])
+                        subst[sub.func] = _f(own[sib][0])
             if not subst:
                 return None
 
@@ -490,17 +546,17 @@ class Diagnoser:
             if node is not target:
                 return None
             a = _d(args[0])
-            av = float(a.value)
+            av = _f(a.value)
             calls = {"a": av}
 
             def call(func: str, xs: list) -> Any:
-                if func in subst and xs and xs[0] == av:
+                if func in subst and xs and xs[0] is av:
                     return subst[func]
                 return getattr(F, func)(*xs)
 
             fold_value = _evaluate_floats(tree, calls, call)
-            return Dual(float(F.primal(getattr(F, node.func)(av, *[F.primal(x) for x in args[1:]]))),
-                        fold_value * float(a.deriv))
+            return Dual(_f(getattr(F, node.func)(av, *[F.primal(x) for x in args[1:]])),
+                        fold_value * _f(a.deriv))
         return hook
 
     @staticmethod
@@ -509,8 +565,9 @@ class Diagnoser:
             if node is not target:
                 return None
             a = _d(args[0])
-            r = getattr(F, node.func)(Dual(float(a.value), 1.0), *args[1:])
-            return Dual(float(r.value), float(r.deriv)) if a.deriv != 0 else None
+            av = _f(a.value)
+            r = getattr(F, node.func)(Dual(av, 1.0 + 0.0 * av), *args[1:])
+            return Dual(_f(r.value), _f(r.deriv)) if not _zero(a.deriv) else None
         return hook
 
     @staticmethod
@@ -521,8 +578,8 @@ class Diagnoser:
             a, b = args
             if _is_constant(a) or _is_constant(b):
                 return None
-            av, bv = float(a.value), float(b.value)
-            return Dual(av * bv, float(a.deriv) * bv if keep == 0 else av * float(b.deriv))
+            av, bv = _f(a.value), _f(b.value)
+            return Dual(av * bv, _f(a.deriv) * bv if keep == 0 else av * _f(b.deriv))
         return hook
 
     @staticmethod
@@ -531,8 +588,8 @@ class Diagnoser:
             if node is not target:
                 return None
             a, b = _d(args[0]), _d(args[1])
-            av, bv, ad, bd = float(a.value), float(b.value), float(a.deriv), float(b.deriv)
-            if bd == 0 or ad == 0:
+            av, bv, ad, bd = _f(a.value), _f(b.value), _f(a.deriv), _f(b.deriv)
+            if _zero(bd) or _zero(ad):
                 return None
             return Dual(av / bv, (ad * bv + av * bd) / (bv * bv))
         return hook
@@ -545,11 +602,11 @@ class Diagnoser:
                 return None
             a = _d(args[0])
             n = float(target.right.value)
-            av = float(a.value)
+            av = _f(a.value)
             if keep_exponent is None:
-                return Dual(av ** n, n * av ** (n - 1)) if a.deriv != 0 else None
+                return Dual(av ** n, n * av ** (n - 1)) if not _zero(a.deriv) else None
             coef = n * av ** n if keep_exponent else av ** (n - 1)
-            return Dual(av ** n, coef * float(a.deriv))
+            return Dual(av ** n, coef * _f(a.deriv))
         return hook
 
     @staticmethod
@@ -558,9 +615,9 @@ class Diagnoser:
             if type(node) is not Call or node.func not in _TRIG:
                 return None
             a = _d(args[0])
-            rad = float(a.value) * math.pi / 180
-            r = getattr(F, node.func)(Dual(rad, 1.0))
-            return Dual(float(r.value), float(r.deriv) * float(a.deriv) * (math.pi / 180 if factor else 1.0))
+            rad = _f(a.value) * math.pi / 180
+            r = getattr(F, node.func)(Dual(rad, 1.0 + 0.0 * rad))
+            return Dual(_f(r.value), _f(r.deriv) * _f(a.deriv) * (math.pi / 180 if factor else 1.0))
         return hook
 
     # -- one cell -------------------------------------------------------------------
@@ -618,7 +675,21 @@ class Diagnoser:
                 u = units or {}
                 slack = sum(p * u.get(d, {}).get(column, 0.0) for d, p in self.partials(name).items())
                 targets.append((carried, True, slack))
-                hyps += self.hypotheses(name, column, own, True)
+                hyps += self._carried_hypotheses(name, column, own)
+                # the student wrote an earlier cell wrong but computed on with its right value
+                for d in step.deps:
+                    ov, ods = own.get(d, self.truth[d])
+                    tv, tds = self.truth[d]
+                    for fixed, what in (((tv, ods), "value"), ((ov, tds), "derivative")):
+                        if fixed == (ov, ods):
+                            continue
+                        try:
+                            r = self._pick(_evaluate(step.node, self._duals(step, {**own, d: fixed}, w)), w)
+                        except (ValueError, ArithmeticError, TypeError, KeyError):
+                            continue
+                        if close(r, slack) and not close(truth):
+                            note("miswritten", f"{_fmt(given)} follows from the right {what} of {d}, "
+                                               f"not from the one you wrote")
         slack_carried = targets[1][2] if len(targets) > 1 else 0.0
         for h in hyps:
             if close(h.number, slack_carried if h.carried else 0.0) and not close(truth):
@@ -700,7 +771,7 @@ def _evaluate_floats(tree: Any, names: Mapping[str, float], call: Callable[[str,
 
     r = fold(tree, name=names.__getitem__, num=lambda n: float(n.value),
              const=lambda c: math.pi if c == "pi" else math.e, call=call)
-    return float(F.primal(r))
+    return _f(r)
 
 
 # ---------------------------------------------------------------------------
@@ -777,3 +848,106 @@ def diagnoser_for(trace: Any) -> Diagnoser:
     if dg is None:
         dg = trace.__dict__["_diagnoser"] = Diagnoser(trace)
     return dg
+
+
+class ClassIndex:
+    """The true cells of every student's variant, computed in one array pass over the
+    recorded steps; a number that equals another student's cell to the digits written
+    is explained as "another point" (that student's inputs)."""
+
+    def __init__(self, trace: Any, ids: list[str], inputs: list[Mapping[str, float]]):
+        import numpy as np
+
+        self.ids = ids
+        self.inputs = inputs
+        self.dg = dg = Diagnoser(trace)
+        self._hyps: dict[tuple[str, str], list[_Hyp]] = {}
+        self._class_points: list | None = None
+        n = len(ids)
+        names = [s.name for s in trace.input_steps]
+        arrays = dg.reevaluate_arrays({k: [inp[k] for inp in inputs] for k in names}, n) if n else None
+        self.arrays = arrays
+        self.arrays_env = {k: (v, dict(ds)) for k, (v, ds) in (arrays or {}).items()}
+        self.position = {sid: i for i, sid in enumerate(ids)}
+        self.cells: dict[tuple[str, str], tuple[Any, Any]] = {}
+        for (name, col) in ((s, c) for s in dg.truth for c in dg.columns):
+            if arrays is None:
+                continue
+            vals = np.array(arrays[name][0] if col == "value" else arrays[name][1][col[3:]], dtype=float)
+            order = np.argsort(vals, kind="stable")
+            self.cells[(name, col)] = (vals[order], order)
+
+    def points_for(self, i: int) -> list[tuple[list[str], Any]]:
+        """:meth:`Diagnoser.points` of variant ``i``, from array passes over the class
+        (one per kind of other point and input, made once)."""
+        if self._class_points is None:
+            self._class_points = []
+            names = [s.name for s in self.dg.trace.input_steps]
+            cols = {k: np.array([inp[k] for inp in self.inputs], dtype=float) for k in names}
+            for name in names:
+                moves = [f(cols[name]) for f in _OTHER_POINTS] + [cols[o] for o in names if o != name]
+                moves = [np.broadcast_to(np.asarray(m, dtype=float), cols[name].shape) for m in moves]
+                done = [self.dg.reevaluate_arrays({**cols, name: m}, len(self.ids)) for m in moves]
+                self._class_points.append((name, moves, done))
+        out = []
+        for name, moves, done in self._class_points:
+            v = self.inputs[i][name]
+            keep = [(m[i], d) for m, d in zip(moves, done) if d is not None and m[i] != v]
+            seen: set[float] = set()
+            keep = [(c, d) for c, d in keep if not (c in seen or seen.add(c))]
+            if not keep:
+                continue
+            arrays = {step: (np.array([d[step][0][i] for _, d in keep]),
+                             {w: np.array([d[step][1][w][i] for _, d in keep]) for w in self.dg.wrt})
+                      for step in self.dg.truth}
+            out.append(([f"{name} = {_fmt(float(c))}" for c, _ in keep], arrays))
+        return out
+
+    def hypotheses_for(self, step: str, column: str, i: int) -> list[_Hyp]:
+        """The truth-based hypotheses of one cell for variant ``i``, computed for every
+        variant of the class in one array pass per hypothesis (made once per cell)."""
+        hyps = self._hyps.get((step, column))
+        if hyps is None:
+            hyps = []
+            s = self.dg.steps[step]
+            if self.arrays is not None and s.node is not None:
+                try:
+                    self.dg._derived(s, column, self.arrays_env, False, hyps)
+                except (ValueError, ArithmeticError, TypeError, KeyError):
+                    hyps = []
+            self._hyps[(step, column)] = hyps
+        out = []
+        for h in hyps:
+            v = float(np.broadcast_to(h.number, (len(self.ids),))[i]) if isinstance(h.number, np.ndarray) \
+                else float(h.number)
+            if math.isfinite(v):
+                out.append(_Hyp(h.code, h.text + f" gives {_fmt(v)}", v))
+        return out
+
+    def explain(self, step: str, column: str, given: float, decimals: int | None, own_id: str) -> list[str]:
+        """Labels of the other students whose cell the number equals."""
+        import numpy as np
+
+        hit = self.cells.get((step, column))
+        if hit is None or decimals is None:
+            return []
+        vals, order = hit
+        unit = 10.0 ** -decimals * (1 + 1e-9)
+        lo, hi = np.searchsorted(vals, given - unit), np.searchsorted(vals, given + unit, side="right")
+        out = []
+        for i in order[lo:hi][:3]:
+            sid = self.ids[int(i)]
+            if sid != own_id:
+                point = ", ".join(f"{k} = {_fmt(v)}" for k, v in self.inputs[int(i)].items())
+                out.append(f"{sid} ({point})")
+        return out
+
+
+def with_explanation(d: Diagnosis | None, code: str, text: str) -> Diagnosis:
+    """``d`` with one more explanation (codes kept in catalogue order)."""
+    found = [] if d is None or not d.found else [d]
+    codes = tuple(sorted(set((d.codes if found else ()) + (code,)), key=_ORDER.__getitem__))
+    part = f"{CATALOGUE[code]} ({text})"
+    if not found:
+        return Diagnosis(codes, part)
+    return Diagnosis(codes, "either " + part + "; or " + d.sentence.removeprefix("either "))

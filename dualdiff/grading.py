@@ -67,6 +67,7 @@ class Grader:
         self.seed = seed
         self.students: list[Any] = []
         self._variants: dict[str, Any] = {}
+        self._class: Any = None
         if variants is not None:
             from .worksheet import read_roster
 
@@ -88,7 +89,25 @@ class Grader:
             if student is None:
                 raise ValueError(f"no student {student_id!r} in the roster")
             v = self._variants[student_id] = make_variants(self.program, [student], self.seed, wrt=self._wrt)[0]
+            # the variant's diagnosis reads the hypotheses computed for the whole class at once
+            from .diagnose import diagnoser_for
+
+            index = self.class_index()
+            if student_id in index.position and v.inputs == index.inputs[index.position[student_id]]:
+                diagnoser_for(v.trace).shared = (index, index.position[student_id])
         return v
+
+    def class_index(self) -> Any:
+        """Every roster student's true cells, from one array pass over the recorded steps
+        (made once): a wrong cell that equals a classmate's is explained by it."""
+        if self._class is None:
+            from .diagnose import ClassIndex
+            from .trace import trace_program
+            from .worksheet import draw_inputs
+
+            inputs = [draw_inputs(self.program, s.id, self.seed) for s in self.students]
+            self._class = ClassIndex(trace_program(self.program, wrt=self._wrt), [s.id for s in self.students], inputs)
+        return self._class
 
     def student_for(self, hand: Any) -> Any:
         """The roster student a submission belongs to (see :func:`dualdiff.worksheet.match_student`)."""
@@ -106,10 +125,28 @@ class Grader:
         trace = self.trace
         if self.students:
             sid = student if student is not None else self.student_for(hand).id
-            trace = self.variant(sid).trace
-        elif student is not None:
+            report = verify(self.variant(sid).trace, hand, tol=self.tol, carry_forward=self.carry_forward,
+                            weights=self.weights)
+            self._classmates(report, sid)
+            return report
+        if student is not None:
             raise ValueError("student= needs a Grader made with variants=")
         return verify(trace, hand, tol=self.tol, carry_forward=self.carry_forward, weights=self.weights)
+
+    def _classmates(self, report: VerifyReport, sid: str) -> None:
+        """A wrong cell equal to the same cell of a classmate's variant: say whose."""
+        from .diagnose import with_explanation
+
+        wrong = [c for c in report.cells if c.diagnosis is not None and c.given is not None]
+        if not wrong:
+            return
+        index = self.class_index()
+        for c in wrong:
+            decimals = _decimals_of(c.text)
+            others = index.explain(c.step, c.column, float(c.given), decimals, sid)
+            if others:
+                c.diagnosis = with_explanation(c.diagnosis, "other-point",
+                                               "the value of another student's variant: " + ", ".join(others))
 
     def check_many(self, sources: Iterable[Any]) -> list[tuple[str, VerifyReport | None, str]]:
         """(name, report or None, error) for each source; unusable files do not stop the batch.
@@ -136,6 +173,12 @@ class Grader:
 # ---------------------------------------------------------------------------
 # Batches: many submissions, one summary (the `dualdiff check` command's library side)
 # ---------------------------------------------------------------------------
+def _decimals_of(text: str) -> int | None:
+    from .handtable import parse_number
+
+    return parse_number(text or "")[1]
+
+
 def expand_sources(items: Iterable[str]) -> list[str]:
     """Files, folders (their hand tables) and globs, in a stable order."""
     out: list[str] = []

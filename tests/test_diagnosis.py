@@ -538,3 +538,23 @@ def test_random_wrong_numbers_are_rarely_explained():
     print(f"\nrandom wrong numbers: {explained} of {total} explained")
     assert total > 500
     assert explained / total <= 0.02
+
+
+def test_a_miswritten_earlier_cell_is_recognised():
+    """u1' with its sign dropped and carried forward; v3 written with a digit wrong but
+    the right v3 used for u4 and v4: u4' and v4' follow from the right v3."""
+    p = sincos()
+    truth = p.evaluate()
+    env = dict(truth)
+    env["u1"] = (truth["u1"][0], {"x": -truth["u1"][1]["x"]})
+    for s in p.steps[1:]:
+        env[s.name] = p.step_value(s, env)
+    rows = {s.name: (write(env[s.name][0], 8), write(env[s.name][1]["x"], 8)) for s in p.steps}
+    rows["u1"] = (rows["u1"][0], write(env["u1"][1]["x"], 8))
+    v3 = rows["v3"][0]
+    rows["v3"] = (v3[:4] + str((int(v3[4]) + 5) % 10) + v3[5:], rows["v3"][1])
+    report = p.trace().verify(rows)
+    got = {(c.step, c.column): c for c in report.cells if c.verdict == "wrong"}
+    assert "digit" in got[("v3", "value")].diagnosis.codes
+    assert "miswritten" in got[("u4", "d/dx")].diagnosis.codes
+    assert "v3" in got[("u4", "d/dx")].diagnosis.sentence

@@ -224,8 +224,11 @@ def test_grader_grades_each_student_against_their_own_variant(tmp_path):
     report = g.check(copied)
     # the cells computed from x are wrong; later cells are carried from them (one slip
     # costs one mark: a course using variants may want --carried-credit below 1)
-    wrong = {(c.step, c.column) for c in report.cells if c.verdict == "wrong"}
-    assert {("u1", "value"), ("u1", "d/dx"), ("v1", "value"), ("v1", "d/dx")} <= wrong
+    wrong = {(c.step, c.column): c for c in report.cells if c.verdict == "wrong"}
+    assert {("u1", "value"), ("u1", "d/dx"), ("v1", "value"), ("v1", "d/dx")} <= set(wrong)
+    # and the diagnosis says whose variant the numbers belong to
+    for cell in wrong.values():
+        assert "other-point" in cell.diagnosis.codes and a in cell.diagnosis.sentence, cell.diagnosis
     # a submission that names no student is unusable, with the reason
     anon = tmp_path / "anon.md"
     anon.write_text("| step | value |\n|---|---|\n| u1 | 0.8 |\n", encoding="utf-8")
@@ -287,3 +290,27 @@ def test_cli_worksheet_and_key(capsys, tmp_path):
     # graded against the wrong seed, the same sheets are wrong
     code, out, _ = run(capsys, "check", sheet, subs / "s001.md", "--variants", roster, "--seed", "8")
     assert code == 1
+
+
+def test_class_wide_hypotheses_equal_each_variants_own():
+    """The Grader computes a class's diagnoses in array passes over all variants at once;
+    they must be exactly what each variant's own diagnoser finds."""
+    from dualdiff.diagnose import Diagnoser, diagnose_report
+    from dualdiff.handtable import read_hand_table
+
+    roster = [Student(f"s{i:03d}", "") for i in range(40)]
+    g = dd.Grader(VARYING, variants=roster, seed=2)
+    for k, st in enumerate(roster[:12]):
+        v = g.variant(st.id)
+        u1, du1 = v.trace["u1"].value, v.trace["u1"].derivs["x"]
+        slips = [(f"{-du1:.6f}", "u1", 1), (f"{u1 * 10:.5f}", "u1", 0), (f"{math.sin(v.inputs['x'] * math.pi / 180):.6f}", "u1", 0)]
+        text, step, col = slips[k % 3]
+        hand = {s.name: (f"{s.value:.8f}", f"{s.derivs['x']:.8f}") for s in v.trace.steps}
+        hand[step] = tuple(text if j == col else t for j, t in enumerate(hand[step]))
+        shared = g.check(hand, student=st.id)
+        table = read_hand_table(hand, wrt=["x"])
+        alone = v.trace.verify(table, diagnose=False)
+        diagnose_report(v.trace, alone, table, Diagnoser(v.trace))
+        got = [(c.step, c.column, c.diagnosis.codes) for c in shared.cells if c.diagnosis]
+        want = [(c.step, c.column, c.diagnosis.codes) for c in alone.cells if c.diagnosis]
+        assert got == want and got, (st.id, got, want)
