@@ -59,7 +59,9 @@ def correct_digits(f: Any, ref: Any, noise: Any = 0) -> int:
     >>> correct_digits(36.04365338911715, mpmath.log(1 + mpmath.exp(36)))
     3
     >>> correct_digits(0.1, mpmath.mpf("0.1")), correct_digits(1.2e-16, mpmath.mpf(0))
-    (17, 0)
+    (16, 0)
+
+    (The 17-digit form of the float 0.1 is 0.10000000000000001: sixteen digits are right.)
     """
     import mpmath
 
@@ -74,9 +76,14 @@ def correct_digits(f: Any, ref: Any, noise: Any = 0) -> int:
         if ref == 0:
             return 0
         f = float(f)
-        lead = int(mpmath.floor(mpmath.log10(abs(ref))))  # units are the true value's digits
+        # units are the true value's digits; the nudge keeps 1e-14 (whose binary reference
+        # may sit just below it) in the decade it is written in
+        lead = int(mpmath.floor(mpmath.log10(abs(ref)) + mpmath.mpf(10) ** -45))
+        # exactly one unit off is not a faithful rounding; the 1e-30 keeps that verdict
+        # when the binary reference of a decimal (0.01) sits a hair on either side of it
+        shrink = 1 - mpmath.mpf(10) ** -30
         for k in range(MAX_DIGITS, 0, -1):
-            if abs(mpmath.mpf(f"{f:.{k - 1}e}") - ref) < mpmath.mpf(10) ** (lead - k + 1):
+            if abs(mpmath.mpf(f"{f:.{k - 1}e}") - ref) < shrink * mpmath.mpf(10) ** (lead - k + 1):
                 return k
         return 0
 
@@ -228,7 +235,7 @@ class Audit:
 
 
 def _shown(ref: Any, digits: int) -> str:
-    from .render import format_number
+    from .numfmt import format_number
 
     s = format_number(ref, digits)
     if "e" in s:  # mpmath writes e+8; tables write e8, as for floats
@@ -440,8 +447,6 @@ def _binop(op: str, a: Any, b: Any) -> Any:
 
 
 def _text_of(node: Any) -> str:
-    try:
-        from .printing import expr_to_text
-    except ImportError:  # before the layout change: printing lived in program
-        from .program import expr_to_text
+    from .printing import expr_to_text
+
     return expr_to_text(node)

@@ -64,23 +64,50 @@ def cmd_table(args: argparse.Namespace) -> int:
                        exact=args.exact)
     report = None
     if args.check:
-        report = tr.check_symbolic()
+        # sympy's check repeats the float arithmetic, so it cannot see digits lost to
+        # rounding: the precision audit (the high-precision reference) is part of --check
+        report = AuditedCheck(tr.check_symbolic(), tr.audit(), args.digits)
     if args.format == "json":
-        print(tr.to_json())
+        print(tr.to_json(digits=args.digits))
     else:
         print(tr.table(args.format, digits=args.digits, check=report, exact_forms=args.exact))
     if report is not None and not report.ok:
-        for line in report.failures():
+        for line in report.symbolic.failures() if not report.symbolic.ok else ():
             print(f"dualdiff: symbolic check failed: {line}", file=sys.stderr)
+        for line in report.audit_failures():
+            print(f"dualdiff: precision check failed: {line}", file=sys.stderr)
         return EXIT_FAIL
     return EXIT_OK
+
+
+class AuditedCheck:
+    """``table --check``: sympy's verdict per step, overridden where the audit finds lost digits."""
+
+    def __init__(self, symbolic: Any, audit: Any, digits: int):
+        self.symbolic, self.audit, self.digits = symbolic, audit, digits
+
+    def verdict_for(self, name: str) -> str:
+        if self.audit is not None and name in self.audit.steps:
+            a = self.audit[name]
+            if not a.audited:
+                return "not verified"
+            if a.inaccurate(self.digits):
+                return "inaccurate"
+        return self.symbolic.verdict_for(name)
+
+    def audit_failures(self) -> list[str]:
+        return self.audit.failures(self.digits) if self.audit is not None else []
+
+    @property
+    def ok(self) -> bool:
+        return self.symbolic.ok and (self.audit is None or self.audit.ok(self.digits))
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from .diffexpr import diff_expression
 
     print(diff_expression(args.expr, _at_pairs(args.at), order=args.order, fmt=args.format,
-                          digits=args.digits))
+                          digits=args.digits, side=args.side))
     return EXIT_OK
 
 
@@ -221,12 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Differentiate one expression at a point.",
                        epilog="examples:\n  dualdiff diff 'sin(x) * exp(x)' --at x=1\n"
                               "  dualdiff diff 'sigmoid(x)' --at x=0 --order 5\n"
-                              "  dualdiff diff 'x**3 * y + 3*x' --at x=2,y=3")
+                              "  dualdiff diff 'x**3 * y + 3*x' --at x=2,y=3\n"
+                              "  dualdiff diff 'selu(x)' --at x=0 --order 3 --side right")
     d.add_argument("expr", help="an expression in the program language, e.g. 'sin(x)**2'")
     d.add_argument("--at", action="extend", nargs="+", metavar="NAME=VALUE", help="the point (every name the expression uses)")
     d.add_argument("--order", type=int, default=1, help="highest derivative order (one variable; default 1)")
     d.add_argument("--format", default="simple", metavar="FMT", help=fmt_help)
     d.add_argument("--digits", type=int, default=12, help="significant digits (default 12)")
+    d.add_argument("--side", choices=["left", "right"], default=None,
+                   help="one-sided derivatives (at a kink such as relu or selu at 0); default: the convention")
     d.set_defaults(run=cmd_diff)
 
     c = sub.add_parser("check", help="check a hand-written table against the true trace",

@@ -1,7 +1,8 @@
 """``dualdiff diff EXPR --at x=1 [--order N]``: the value and derivatives of one expression.
 
 One variable: f, f', …, f⁽ᴺ⁾ from a single Jet pass.  Several variables: the value and
-the gradient from one multi-direction Dual pass (order 1 only).
+the gradient from one multi-direction Dual pass (order 1 only).  Kinks met are noted
+below the table, with the one-sided derivatives beside the convention's.
 """
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ MAX_ORDER = 30
 
 
 def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str = "simple",
-                    digits: int = 12) -> str:
+                    digits: int = 12, side: str | None = None) -> str:
     """Render the value and derivatives of ``expr`` at the point ``at``.
+
+    At a kink (relu, abs, selu, … at exactly 0) the derivatives depend on the side, so the
+    table is never silent: a note names the kink and the convention the ``value`` column
+    follows, and ``left``/``right`` columns give the one-sided derivatives.  ``side``
+    ("left" or "right") prints that one-sided column instead of the convention.
 
     >>> print(diff_expression("x ** 3", {"x": "2"}, order=2, fmt="plain"))
     derivative    value
@@ -25,9 +31,7 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
     f'            12
     f''           12
     """
-    from .operators import taylor
     from .parse import parse_expression
-    from .evaluate import Evaluator
     from .trace import trace_program
 
     node, names = parse_expression(expr)
@@ -45,23 +49,88 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
             raise ProgramError(f"--at {n}={at[n]}: {at[n]!r} is not a number") from None
     if not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
         raise ProgramError(f"--order must be an integer from 0 to {MAX_ORDER}, got {order}")
+    if side not in (None, "left", "right"):
+        raise ProgramError(f"--side must be left or right, got {side!r}")
 
     if len(names) > 1 and order > 1:
         raise ProgramError("--order above 1 needs an expression of one variable")
+    sides: dict[str, list] = {}
     if len(names) <= 1:
         var = names[0] if names else "x"
         x0 = point.get(var, 0.0)
-        try:
-            coeffs = taylor(lambda t: Evaluator().evaluate(node, {var: t}), x0, order)
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
-            raise ProgramError(str(exc)) from None
-        rows = [[("f" + "'" * k) if k <= 3 else f"f({k})", coeffs[k] * math.factorial(k)]
-                for k in range(order + 1)]
+        values, kinks = _taylor(node, var, x0, order, side)
+        if kinks and side is None and _one_sided():  # the convention, and both one-sided columns
+            sides = {s: _taylor(node, var, x0, order, s)[0] for s in ("left", "right")}
+        labels = [("f" + "'" * k) if k <= 3 else f"f({k})" for k in range(order + 1)]
     else:
+        if side is not None:
+            raise ProgramError("--side needs an expression of one variable")
         tr = trace_program(f"f = {expr}", at=point)
-        rows = [["f", tr.output.value]] + [[f"∂f/∂{w}", tr.output.derivs[w]] for w in tr.wrt]
+        kinks = list(tr.output.kinks)
+        values = [tr.output.value] + [tr.output.derivs[w] for w in tr.wrt]
+        labels = ["f"] + [f"∂f/∂{w}" for w in tr.wrt]
+    notes = _kink_notes(kinks, side, labels, values, sides, digits)
+    column = "value" if side is None else side
     if fmt == "json":
         import json
 
-        return json.dumps({"expr": expr, "at": point, "rows": {r[0]: json_number(r[1]) for r in rows}}, indent=2)
-    return render_table(["derivative", "value"], [[r[0], format_number(r[1], digits)] for r in rows], fmt)
+        doc = {"expr": expr, "at": point, "side": side,
+               "rows": {lab: json_number(v) for lab, v in zip(labels, values)}}
+        for s, vals in sides.items():
+            doc[s] = {lab: json_number(v) for lab, v in zip(labels, vals)}
+        doc["notes"] = notes
+        return json.dumps(doc, indent=2)
+    headers = ["derivative", column] + list(sides)
+    rows = [[lab, format_number(v, digits)] + [format_number(sides[s][i], digits) for s in sides]
+            for i, (lab, v) in enumerate(zip(labels, values))]
+    table = render_table(headers, rows, fmt)
+    return table + "".join(f"\nnote: {n}" for n in notes)
+
+
+def _one_sided() -> bool:
+    """True once the number core takes ``side=`` (TODO(ha): drop when it has landed)."""
+    import inspect
+
+    from .operators import taylor
+
+    return "side" in inspect.signature(taylor).parameters
+
+
+def _taylor(node, var: str, x0: float, order: int, side: str | None) -> tuple[list, list[str]]:
+    """f, f', …, f⁽ᴺ⁾ at x0 (one-sided when ``side`` is given) and the kinks met on the way."""
+    from .evaluate import Evaluator
+    from .operators import taylor
+
+    ev = Evaluator()
+    if side is not None and not _one_sided():
+        raise ProgramError("--side: one-sided derivatives are not available in this version")
+    options = {} if side is None else {"side": side}
+    try:
+        coeffs = taylor(lambda t: ev.evaluate(node, {var: t}), x0, order, **options)
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise ProgramError(str(exc)) from None
+    return [coeffs[k] * math.factorial(k) for k in range(order + 1)], list(dict.fromkeys(ev.kinks))
+
+
+def _kink_notes(kinks: list[str], side: str | None, labels: list[str], values: list,
+                sides: dict[str, list], digits: int) -> list[str]:
+    """One line per kink met: where, the convention, and how the one-sided values differ."""
+    from .rules import RULES
+
+    notes = []
+    for k in kinks:
+        fname = k.split(" ")[0]
+        conv = RULES[fname].kink_note if fname in RULES else ""
+        text = f"kink: {k}" + (f" ({conv})" if conv else "")
+        if side is not None:
+            text += f"; the column holds the {side}-sided derivatives"
+        elif sides:
+            jumps = [f"{lab} jumps from {format_number(lv, digits)} (left) to {format_number(rv, digits)} (right)"
+                     for lab, lv, rv in zip(labels, sides["left"], sides["right"]) if lv != rv]
+            if jumps:
+                text += "; " + ", ".join(jumps)
+            text += "; the value column is the convention, left and right are one-sided (--side left|right)"
+        else:
+            text += "; the derivatives follow this convention, one-sided ones differ"
+        notes.append(text)
+    return notes

@@ -80,8 +80,15 @@ def deriv_header(w: str, family: str) -> str:
 # ---------------------------------------------------------------------------
 def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bool | None = None,
                   check: Any = None, exact_forms: bool = False) -> tuple[list[str], list[list[str]]]:
-    """Headers and text rows of a trace table (shared by every format)."""
+    """Headers and text rows of a trace table (shared by every format).
+
+    A float trace is audited (``dualdiff.audit``): a cell with fewer correct digits than
+    ``digits`` gets a ``*`` and the row's note says how many are right, the true value
+    and the operation that lost them.  Rows computed from a kinked step say so.
+    """
     family = _family(fmt)
+    audit = _audit_of(trace)
+    sources = trace.kink_sources() if hasattr(trace, "kink_sources") else {}
     if adjoints is None:
         adjoints = trace.has_adjoints
     elif adjoints and not trace.has_adjoints:
@@ -94,21 +101,24 @@ def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bo
         headers.append(f"∂{out}/∂step" if family != "latex" else f"$\\partial {out}/\\partial$ step")
     if check is not None:
         headers.append("check")
-    notes = any(s.kinks or s.nonfinite for s in trace.rows)
+    row_notes = [_note(s, sources.get(s.name, ()), audit, digits) for s in trace.rows]
+    notes = any(row_notes)
     if notes:
         headers.append("note")
     rows = []
-    for s in trace.rows:
-        row = [show_name(s.name, family), show_expr(s, family), format_number(s.value, digits)]
+    for s, note in zip(trace.rows, row_notes):
+        bad = set(audit[s.name].inaccurate(digits)) if audit is not None and s.name in audit.steps else set()
+        mark = {c: "*" if c in bad else "" for c in ("value", *trace.wrt)}
+        row = [show_name(s.name, family), show_expr(s, family), format_number(s.value, digits) + mark["value"]]
         if exact_forms and trace.exact:
             row.append(_short_exact(s.value))
-        row += [format_number(s.derivs.get(w), digits) for w in trace.wrt]
+        row += [format_number(s.derivs.get(w), digits) + mark[w] for w in trace.wrt]
         if adjoints:
             row.append(format_number(s.adjoint, digits))
         if check is not None:
             row.append("" if s.is_input else check.verdict_for(s.name))
         if notes:
-            row.append(_note(s))
+            row.append(note)
         rows.append(row)
     return headers, rows
 
@@ -121,7 +131,22 @@ def _short_exact(v: Any) -> str:
     return text if len(text) <= EXACT_WIDTH else text[:EXACT_WIDTH - 1] + "…"
 
 
-def _note(step: Any) -> str:
+def _audit_of(trace: Any) -> Any:
+    """The precision audit of a float trace; None for exact/mpmath traces (and non-traces)."""
+    audit = getattr(trace, "audit", None)
+    return audit() if callable(audit) else None
+
+
+def _note(step: Any, kink_from: Sequence[str] = (), audit: Any = None, digits: int = 8) -> str:
+    parts = [_own_note(step)] if step.kinks or step.nonfinite else []
+    if kink_from:
+        parts.append(f"kink (from {', '.join(kink_from)})")
+    if audit is not None:
+        parts.append(audit.note(step.name, digits))
+    return "; ".join(p for p in parts if p)
+
+
+def _own_note(step: Any) -> str:
     parts = []
     if step.kinks:
         from .rules import RULES
@@ -184,7 +209,7 @@ def render_trace(trace: Any, fmt: str = "github", digits: int = 8, **options: An
     if not isinstance(digits, int) or not 1 <= digits <= 17:
         raise ValueError(f"digits must be an integer from 1 to 17, got {digits!r}")
     if fmt == "json":
-        return trace_to_json(trace)
+        return trace_to_json(trace, digits=digits)
     headers, rows = trace_columns(trace, fmt, digits, **options)
     return render_table(headers, rows, fmt)
 
@@ -192,7 +217,10 @@ def render_trace(trace: Any, fmt: str = "github", digits: int = 8, **options: An
 # ---------------------------------------------------------------------------
 # JSON
 # ---------------------------------------------------------------------------
-def trace_to_dict(trace: Any) -> dict:
+def trace_to_dict(trace: Any, digits: int = 8) -> dict:
+    """The JSON document of a trace; ``digits`` decides which cells the audit calls inaccurate."""
+    audit = _audit_of(trace)
+    sources = trace.kink_sources() if hasattr(trace, "kink_sources") else {}
     steps = []
     for s in trace.steps:
         entry: dict[str, Any] = {"name": s.name, "expr": s.expr, "value": json_number(s.value),
@@ -203,8 +231,12 @@ def trace_to_dict(trace: Any) -> dict:
             entry["exact"] = {"value": str(s.value), "derivs": {w: str(s.derivs.get(w)) for w in trace.wrt}}
         if s.kinks:
             entry["kinks"] = list(s.kinks)
+        if s.kinks or sources.get(s.name):
+            entry["kink"] = {"at": list(s.kinks), "from": list(sources.get(s.name, ()))}
         if s.nonfinite:
             entry["nonfinite"] = True
+        if audit is not None and s.name in audit.steps:
+            entry["accuracy"] = audit[s.name].to_dict(digits)
         steps.append(entry)
     out: dict[str, Any] = {"inputs": {k: json_number(v) for k, v in trace.inputs.items()},
                            "wrt": list(trace.wrt), "steps": steps}
@@ -213,5 +245,5 @@ def trace_to_dict(trace: Any) -> dict:
     return out
 
 
-def trace_to_json(trace: Any, indent: int | None = 2) -> str:
-    return json.dumps(trace_to_dict(trace), indent=indent, ensure_ascii=False)
+def trace_to_json(trace: Any, indent: int | None = 2, digits: int = 8) -> str:
+    return json.dumps(trace_to_dict(trace, digits), indent=indent, ensure_ascii=False)

@@ -154,6 +154,45 @@ class Trace:
             s.adjoint = adj[s.name]
         self.has_adjoints = True
 
+    # -- what the numbers can be trusted for -------------------------------------
+    def kink_sources(self) -> dict[str, tuple[str, ...]]:
+        """For every row, the earlier kinked steps it is computed from (transitively).
+
+        A derivative computed from a kinked step inherits the kink's convention, so the
+        table marks such rows ``kink (from r)``; a kinked step itself lists only the
+        kinked steps *before* it.
+
+        >>> t = trace_program("x = 0\nr = relu(x)\ny = 2 * r + 1\nq = x * 3")
+        >>> t.kink_sources()["y"], t.kink_sources()["q"]
+        (('r',), ())
+        """
+        cached = self.__dict__.get("_kink_sources")
+        if cached is None:
+            sources: dict[str, tuple[str, ...]] = {s.name: () for s in self.input_steps}
+            order = {s.name: i for i, s in enumerate(self.rows)}
+            kinked = {s.name for s in self.steps if s.kinks}
+            for s in self.steps:
+                found: set[str] = set()
+                for dep in s.deps:
+                    found.update(sources.get(dep, ()))
+                    if dep in kinked:
+                        found.add(dep)
+                sources[s.name] = tuple(sorted(found, key=order.__getitem__))
+            cached = self.__dict__["_kink_sources"] = sources
+        return cached
+
+    def reference(self):
+        """The high-precision reference (``dualdiff.reference``), computed once."""
+        from .reference import reference_of
+
+        return reference_of(self)
+
+    def audit(self):
+        """The precision audit (``dualdiff.audit``); ``None`` for exact and mpmath traces."""
+        from .audit import audit_of
+
+        return audit_of(self)
+
     # -- presentation (render.py, symbolic.py and verify.py only read the trace) --
     # These methods import their module inside the body: those modules sit above
     # trace.py and import it, so trace.py never imports them at module level
@@ -164,15 +203,15 @@ class Trace:
 
         return render_trace(self, fmt=fmt, digits=digits, **options)
 
-    def to_json(self, indent: int | None = 2) -> str:
+    def to_json(self, indent: int | None = 2, digits: int = 8) -> str:
         from .render import trace_to_json
 
-        return trace_to_json(self, indent=indent)
+        return trace_to_json(self, indent=indent, digits=digits)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, digits: int = 8) -> dict:
         from .render import trace_to_dict
 
-        return trace_to_dict(self)
+        return trace_to_dict(self, digits)
 
     def check_symbolic(self, mode: str = "stepwise", **options: Any):
         from .symbolic import check_symbolic

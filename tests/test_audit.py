@@ -26,7 +26,14 @@ CE = str(ROOT / "traces" / "cross_entropy.dd")
 WORKSHEET = str(ROOT / "traces" / "sincos_worksheet.dd")
 SATURATED = {"w": 3, "x": 12, "y": 0}
 
-mpmath.mp.dps = 50
+
+
+@pytest.fixture(autouse=True)
+def _fifty_digits():
+    """Every test computes its references at 50 digits, whatever other tests left set."""
+    with mpmath.workdps(50):
+        yield
+
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +51,11 @@ def correct_digits(f: float, truth) -> int:
     """
     with localcontext() as ctx:
         ctx.prec = 80
-        t = Decimal(mpmath.nstr(truth, 60, min_fixed=-10**6, max_fixed=10**6)) if truth else Decimal(0)
-        if Decimal(repr(f)) == t:
+        if isinstance(truth, Decimal):
+            t = truth
+        else:
+            t = Decimal(mpmath.nstr(truth, 60, min_fixed=-10**6, max_fixed=10**6)) if truth else Decimal(0)
+        if Decimal(f) == t:   # the binary value itself, exactly
             return 17
         if t == 0:
             return 0
@@ -67,8 +77,9 @@ def sigma(z):
 
 
 # True values of the saturated cross-entropy, from closed forms (y = 0: CE = -log(1 - σ(wx))).
-CE_TRUE = mpmath.log(1 + mpmath.exp(36))          # = 36.000000000000000231…
-DCE_TRUE = 12 * sigma(36)                         # = 11.999999999999997216…
+with mpmath.workdps(50):
+    CE_TRUE = mpmath.log(1 + mpmath.exp(36))      # = 36.000000000000000231…
+    DCE_TRUE = 12 * sigma(36)                     # = 11.999999999999997216…
 
 
 def test_the_test_reference_is_what_the_issue_says():
@@ -95,7 +106,6 @@ def test_reference_of_the_saturated_cross_entropy():
     assert reference_of(t) is ref  # computed once, cached on the trace
 
 
-@pytest.mark.xfail(strict=True, reason="Trace.reference() lands with the trace wiring (phase B)")
 def test_trace_reference_method_is_the_cached_reference():
     from dualdiff.reference import reference_of
 
@@ -182,7 +192,6 @@ def test_expanded_trace_names_the_step_that_cancels():
     assert a["ce"].culprit.step == one_minus.name and a["ce"].culprit.kind == "cancellation"
 
 
-@pytest.mark.xfail(strict=True, reason="table/JSON/--check wiring of the audit lands in phase B")
 def test_table_marks_the_inaccurate_cells_and_gives_the_true_digits(capsys):
     code, out, err = run(capsys, "table", CE, "--at", "w=3", "x=12", "y=0", "--wrt", "w")
     assert code == 0
@@ -194,7 +203,6 @@ def test_table_marks_the_inaccurate_cells_and_gives_the_true_digits(capsys):
     assert "inaccurate" not in out.replace(row, "")           # no other cell is marked
 
 
-@pytest.mark.xfail(strict=True, reason="table/JSON/--check wiring of the audit lands in phase B")
 def test_json_carries_accuracy(capsys):
     code, out, _ = run(capsys, "table", CE, "--at", "w=3", "x=12", "y=0", "--wrt", "w", "--format", "json")
     d = json.loads(out)
@@ -208,7 +216,6 @@ def test_json_carries_accuracy(capsys):
     assert steps["h"]["accuracy"]["value"] == 17 and "culprit" not in steps["h"]["accuracy"]
 
 
-@pytest.mark.xfail(strict=True, reason="table/JSON/--check wiring of the audit lands in phase B")
 def test_check_fails_on_an_inaccurate_cell(capsys):
     code, out, err = run(capsys, "table", CE, "--at", "w=3", "x=12", "y=0", "--wrt", "w", "--check")
     assert code == 1
@@ -230,7 +237,6 @@ def test_well_conditioned_traces_are_not_marked(capsys):
         assert truth_ok.value >= 15 and truth_ok.derivs["x"] >= 15, s.name
 
 
-@pytest.mark.xfail(strict=True, reason="table/JSON/--check wiring of the audit lands in phase B")
 def test_a_true_zero_shown_as_a_tiny_number_is_inaccurate(capsys):
     from dualdiff.audit import audit_of
 
@@ -243,7 +249,6 @@ def test_a_true_zero_shown_as_a_tiny_number_is_inaccurate(capsys):
     assert "inaccurate: 0 correct digits" in t.table()
 
 
-@pytest.mark.xfail(strict=True, reason="table/JSON/--check wiring of the audit lands in phase B")
 def test_underflow_is_reported_with_the_true_value():
     from dualdiff.audit import audit_of
 
@@ -256,7 +261,6 @@ def test_underflow_is_reported_with_the_true_value():
     assert f"(true {float(truth):.7e}" in t.table()
 
 
-@pytest.mark.xfail(strict=True, reason="table/JSON/--check wiring of the audit lands in phase B")
 def test_unverifiable_cells_say_so():
     t = dd.trace_program("x = 0.1\nd = 3 * x - 0.3\nl = log(d)")
     text = t.table()
@@ -266,7 +270,6 @@ def test_unverifiable_cells_say_so():
     assert d["steps"][1]["accuracy"]["audited"] is False and "log" in d["steps"][1]["accuracy"]["reason"]
 
 
-@pytest.mark.xfail(strict=True, reason="table/JSON/--check wiring of the audit lands in phase B")
 def test_digits_option_decides_what_is_marked(capsys):
     # (1 + x) - 1 at x = 1e-10: the float keeps about 6 of the digits of x.
     t = dd.trace_program("x = 1e-10\ny = (1 + x) - 1")
@@ -283,14 +286,13 @@ def test_exact_and_mpmath_traces_are_not_audited(capsys):
     assert all("accuracy" not in s for s in json.loads(out)["steps"])
 
 
-@pytest.mark.xfail(strict=True, reason="table/JSON/--check wiring of the audit lands in phase B")
 @settings(max_examples=60, deadline=None)
 @given(st.floats(min_value=1e-14, max_value=1e3, allow_nan=False, allow_infinity=False))
 def test_property_cancellation_digits_match_an_independent_count(x):
     from dualdiff.audit import audit_of
 
     t = dd.trace_program("x = 1\ny = (1 + x) - 1", at={"x": x})
-    truth = mpmath.mpf(repr(x))                       # the program's value: x itself
+    truth = Decimal(repr(x))                          # the program's value: x itself, exactly
     expected = correct_digits(t.output.value, truth)
     assert audit_of(t)["y"].value == expected
     assert ("inaccurate" in t.table()) == (expected < 8)

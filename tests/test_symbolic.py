@@ -166,7 +166,16 @@ def test_every_trace_in_traces(path, mode):
         report = tr.check_symbolic(mode)
     except ExpressionTooLarge:
         pytest.skip("whole mode is not feasible for this program")
-    assert report.ok, "\n".join(report.failures())
+    # A worked example may show float losing digits (cross_entropy_saturated): there sympy's
+    # whole expression, evaluated exactly, disagrees with the float derivative -- exactly
+    # where the precision audit (an independent mpmath re-evaluation) marks a cell.
+    lost = {(c.step, c.column) for c in tr.audit().inaccurate()}
+    if not lost:
+        assert report.ok, "\n".join(report.failures())
+    else:
+        bad = {(r.step, r.input) for r in report.rows if r.verdict not in ("ok", "kink")}
+        lost_derivs = {(step, col) for step, col in lost if col != "value"}
+        assert bad == (lost_derivs if mode == "whole" else set()), (bad, lost)
     assert len(report) == len(tr.steps) * len(tr.wrt)
 
 

@@ -166,7 +166,9 @@ def test_to_json_shape():
     assert set(d) == {"inputs", "wrt", "steps"}
     assert d["inputs"] == {"x": 1.0} and d["wrt"] == ["x"]
     last = d["steps"][-1]
-    assert set(last) == {"name", "expr", "value", "derivs"}
+    assert set(last) == {"name", "expr", "value", "derivs", "accuracy"}   # SPEC §5: audited per step
+    assert last["accuracy"] == {"value": last["accuracy"]["value"], "derivs": {"x": last["accuracy"]["derivs"]["x"]},
+                                "inaccurate": []}
     assert last["value"] == 0.32009128314057805                   # full precision
     assert last["derivs"]["x"] == t.output.derivs["x"]
     ta = dd.trace_program(WORKSHEET, adjoints=True)
