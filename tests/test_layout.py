@@ -43,6 +43,8 @@ LAZY_UP: dict[tuple[str, str], str] = {
     ("trace", "render"): "Trace.table / to_json / to_dict: presentation reads the trace",
     ("trace", "symbolic"): "Trace.check_symbolic: the sympy cross-check reads the trace",
     ("trace", "verify"): "Trace.verify: verification reads the trace",
+    ("trace", "reference"): "Trace.reference: the high-precision re-evaluation reads the trace",
+    ("trace", "audit"): "Trace.audit: the precision audit reads the trace",
 }
 
 # Module-level circles that exist today and are being removed (none at the moment).
