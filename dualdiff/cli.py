@@ -112,46 +112,65 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Exit 0 when every cell is correct or carried, 1 when any is wrong or missing, 2 when a
-    file is unusable."""
+    """Exit 0 when every cell is correct or carried, 1 when any is wrong, imprecise or
+    missing, 2 when a file is unusable -- except under ``--format gradescope``, which always
+    prints exactly one results.json and exits 0 for an unusable submission (score 0 with
+    the reason), so that the autograder records a grade."""
     import json
 
-    from .grading import Grader, expand_sources, parse_weights, summary_table
-    from .verify import gradescope_results
+    from .grading import Grader, expand_sources, gradescope_document, parse_weights, summary_csv, summary_table
 
     at = {k: _number(k, v) for k, v in _at_pairs(args.at).items()}
     if not 0.0 <= args.carried_credit <= 1.0:
         raise UsageError(f"--carried-credit must be between 0 and 1, got {args.carried_credit:g}")
+    if args.min_digits < 0:
+        raise UsageError(f"--min-digits must be 0 or more, got {args.min_digits}")
     if args.variants and at:
         raise UsageError("--at and --variants do not go together: each variant's inputs are drawn from its ranges")
     grader = Grader(args.program, at=at, wrt=wrt_names(args.wrt), tol=args.tol, carry_forward=not args.no_carry_forward,
                     carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)),
-                    variants=args.variants, seed=args.seed)
+                    variants=args.variants, seed=args.seed, min_digits=args.min_digits)
+    hide = args.hide_expected
+    if args.format == "gradescope":
+        try:
+            sources = expand_sources(args.hand)
+        except ValueError as exc:  # a glob matching nothing: still one document
+            results = [(" ".join(args.hand), None, str(exc))]
+        else:
+            results = grader.check_many(sources) if sources else [(" ".join(args.hand), None, "no hand table found")]
+        if args.report:
+            _write_report(args.report, results, grader, args.program)
+        print(json.dumps(gradescope_document(results, grader, hide_expected=hide), indent=2, ensure_ascii=False))
+        graded = [rep for _, rep, _ in results if rep is not None]
+        if not graded:
+            return EXIT_OK  # an unusable submission is a grade of 0, not a broken autograder
+        return EXIT_OK if max(graded, key=lambda r: grader.score(r)[0]).ok else EXIT_FAIL
     sources = expand_sources(args.hand)
     if not sources:
         raise UsageError("no hand tables found")
+    results = None
     if args.report:
-        _write_report(args.report, grader.check_many(sources), grader, args.program)
-    if len(sources) == 1:
+        results = grader.check_many(sources)
+        _write_report(args.report, results, grader, args.program)
+    if len(sources) == 1 and args.format != "csv":
         report = grader.check(sources[0])  # unusable input raises: one line, exit 2
-        if args.format == "gradescope":
-            print(json.dumps(gradescope_results(report, grader.carried_credit), indent=2, ensure_ascii=False))
-        elif args.format == "json":
-            print(report.to_json())
+        if args.format == "json":
+            print(report.to_json(hide_expected=hide))
         else:
-            print(report.table("simple"))
-            print(report.summary())
+            print(report.table("simple", hide_expected=hide))
+            print(report.summary(grader.carried_credit))
             for where, why in report.problems:
                 print(f"note: {where}: {why}")
+            for note in report.notes:
+                print(note)
         return EXIT_OK if report.ok else EXIT_FAIL
-    results = grader.check_many(sources)
-    if args.format == "gradescope":
-        doc = {name: (gradescope_results(rep, grader.carried_credit, name) if rep else {"error": err})
-               for name, rep, err in results}
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    if results is None:
+        results = grader.check_many(sources)
+    if args.format == "csv":
+        sys.stdout.write(summary_csv(results, grader))
     elif args.format == "json":
-        print(json.dumps({name: (rep.to_dict() if rep else {"error": err}) for name, rep, err in results},
-                         indent=2, ensure_ascii=False))
+        print(json.dumps({name: (rep.to_dict(hide_expected=hide) if rep else {"error": err})
+                          for name, rep, err in results}, indent=2, ensure_ascii=False))
     else:
         print(summary_table(results, grader))
     if any(rep is None for _, rep, _ in results):
@@ -276,7 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of a cell's points a carried cell earns, 0..1 (default 1)")
     c.add_argument("--weight", action="append", metavar="STEP[:COLUMN]=W",
                    help="points for a step's cells (y=3) or one cell (y:d/dx=2); default 1 each")
-    c.add_argument("--format", default="text", choices=["text", "json", "gradescope"], help="report format")
+    c.add_argument("--min-digits", type=int, default=3, metavar="N",
+                   help="fewest significant digits a value must show to earn its mark (default 3; 0: no minimum); "
+                        "a value written exactly (39 for 39) always passes")
+    c.add_argument("--hide-expected", action="store_true",
+                   help="keep the true values out of the report (what students see on Gradescope)")
+    c.add_argument("--format", default="text", choices=["text", "json", "gradescope", "csv"],
+                   help="report format: text, json, gradescope (one results.json, always) or csv (one row per file)")
     c.add_argument("--variants", metavar="ROSTER.csv",
                    help="grade each submission against its student's variant (matched by file name or a "
                         "'Student: NAME (ID)' line; see docs/worksheets.md)")

@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import HandTableError
-from .verify import VerifyReport, gradescope_results, parse_tol, verify
+from .handtable import HandTable
+from .tolerance import DEFAULT_MIN_DIGITS
+from .verify import VERDICTS, VerifyReport, gradescope_results, parse_tol, verify
 
-__all__ = ["Grader", "gradescope_results", "expand_sources", "parse_weights", "summary_table"]
+__all__ = ["Grader", "gradescope_results", "gradescope_document", "expand_sources", "parse_weights",
+           "summary_table", "summary_csv"]
 
 HAND_SUFFIXES = (".md", ".markdown", ".csv", ".tsv", ".json", ".txt", ".tex")
 
@@ -43,7 +46,8 @@ class Grader:
 
     def __init__(self, program: Any, at: Mapping[str, Any] | None = None, wrt: Any = None,
                  tol: Any = "digits", carry_forward: bool = True, carried_credit: float = 1.0,
-                 weights: Mapping[Any, float] | None = None, variants: Any = None, seed: int | str = 0):
+                 weights: Mapping[Any, float] | None = None, variants: Any = None, seed: int | str = 0,
+                 min_digits: int = DEFAULT_MIN_DIGITS):
         from .trace import Trace, load_program, trace_program
 
         self.program = None
@@ -64,6 +68,10 @@ class Grader:
             raise ValueError(f"carried credit must be between 0 and 1, got {carried_credit}")
         self.carried_credit = carried_credit
         self.weights = dict(weights or {})
+        if isinstance(min_digits, bool) or not isinstance(min_digits, int) or min_digits < 0:
+            raise ValueError(f"min digits must be a whole number >= 0, got {min_digits!r}")
+        self.min_digits = min_digits
+        self._max: float | None = None
         self.seed = seed
         self.students: list[Any] = []
         self._variants: dict[str, Any] = {}
@@ -131,7 +139,8 @@ class Grader:
             return report
         if student is not None:
             raise ValueError("student= needs a Grader made with variants=")
-        return verify(trace, hand, tol=self.tol, carry_forward=self.carry_forward, weights=self.weights)
+        return verify(trace, hand, tol=self.tol, carry_forward=self.carry_forward, weights=self.weights,
+                      min_digits=self.min_digits)
 
     def _classmates(self, report: VerifyReport, sid: str) -> None:
         """A wrong cell equal to the same cell of a classmate's variant: say whose."""
@@ -149,8 +158,10 @@ class Grader:
                                                "the value of another student's variant: " + ", ".join(others))
 
     def check_many(self, sources: Iterable[Any]) -> list[tuple[str, VerifyReport | None, str]]:
-        """(name, report or None, error) for each source; unusable files do not stop the batch.
-        With variants the name says which student a file was matched to."""
+        """(name, report or None, error) for each source; one unusable file (unreadable,
+        undecodable, not a table -- or anything else going wrong with it) becomes its own
+        entry with the reason and never stops the batch.  With variants the name says which
+        student a file was matched to."""
         out = []
         for src in sources:
             name = str(src)
@@ -164,7 +175,19 @@ class Grader:
                     out.append((name, self.check(src), ""))
             except (HandTableError, ValueError, OSError) as exc:
                 out.append((name, None, " ".join(str(exc).split())))
+            except (RecursionError, MemoryError) as exc:
+                out.append((name, None, f"too large or too deeply nested to read ({type(exc).__name__})"))
+            except Exception as exc:  # a bug must not cost the other students their grades
+                out.append((name, None, f"internal error while grading ({type(exc).__name__}: "
+                                        f"{' '.join(str(exc).split())[:200]}); please report it"))
         return out
+
+    def max_score(self) -> float:
+        """The points a table earns when every cell is right (what an empty table misses)."""
+        if self._max is None:
+            self._max = verify(self.trace, HandTable([], {}, [], "<empty>"), weights=self.weights,
+                               diagnose=False).score()[1]
+        return self._max
 
     def score(self, report: VerifyReport) -> tuple[float, float]:
         return report.score(self.carried_credit)
@@ -210,6 +233,67 @@ def parse_weights(items: Iterable[str] | None) -> dict[Any, float]:
         step, colon, column = key.partition(":")
         out[(step.strip(), column.strip()) if colon else step.strip()] = w
     return out
+
+
+def gradescope_document(results: list[tuple[str, VerifyReport | None, str]], grader: Grader,
+                        hide_expected: bool = False) -> dict:
+    """One Gradescope ``results.json`` for one student's submission, whatever it holds.
+
+    Gradescope runs the autograder once per student and reads one document, so several
+    files make one document too: the usable hand table with the best score is graded
+    (the first one on a tie) and ``output`` lists every file with its score or the reason
+    it could not be used (a stray README.md, say).  With no usable table the score is 0
+    of the full marks and ``output`` says why -- never an empty or broken document.
+    """
+    usable = [(name, rep) for name, rep, _ in results if rep is not None]
+    if not usable:
+        reasons = "\n".join(f"{name}: {err}" for name, _, err in results) or "no file was submitted"
+        total = round(grader.max_score(), 6)
+        return {"score": 0, "max_score": total,
+                "output": f"NOT OK: no usable hand table (score 0/{total:g})\n{reasons}",
+                "visibility": "visible", "stdout_visibility": "visible", "tests": []}
+    best_name, best = max(usable, key=lambda nr: (grader.score(nr[1])[0], -usable.index(nr)))
+    doc = gradescope_results(best, grader.carried_credit, hide_expected=hide_expected)
+    if len(results) > 1:
+        lines = [f"Graded {best_name}; {len(results)} files were submitted:"]
+        for name, rep, err in results:
+            if rep is None:
+                lines.append(f"- {name}: not used ({err})")
+            else:
+                got, total = grader.score(rep)
+                lines.append(f"- {name}: score {got:g}/{total:g}" + (" (graded)" if name == best_name else ""))
+        doc["output"] += "\n" + "\n".join(lines)
+    return doc
+
+
+_CSV_VERDICTS = [v for v in VERDICTS if v != "extra"] + ["extra"]
+
+
+def _csv_text(text: str) -> str:
+    """A text cell a spreadsheet cannot run: a leading = + - @ (or tab/CR) is quoted away."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def summary_csv(results: list[tuple[str, VerifyReport | None, str]], grader: Grader) -> str:
+    """One CSV row per submission: file, score, max, a count per verdict, the first slip
+    and, for an unusable file, the reason (score 0)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["file", "score", "max", *_CSV_VERDICTS, "first slip", "error"])
+    total = grader.max_score()
+    for name, rep, err in results:
+        if rep is None:
+            w.writerow([_csv_text(name), 0, f"{total:g}", *([""] * len(_CSV_VERDICTS)), "", _csv_text(err)])
+            continue
+        got, mx = grader.score(rep)
+        counts = rep.counts
+        slip = rep.first_slip
+        w.writerow([_csv_text(name), f"{got:g}", f"{mx:g}", *(counts[v] for v in _CSV_VERDICTS),
+                    f"{slip.step} {slip.column}" if slip else "", ""])
+    return buf.getvalue()
 
 
 def summary_table(results: list, grader: Grader, fmt: str = "github") -> str:

@@ -14,14 +14,42 @@ False
 ``tol={"rtol": …, "atol": …}`` (or the command line's ``"rtol=1e-6,atol=1e-9"``) uses
 :func:`numpy.isclose`'s rule instead; :func:`parse_tol` turns either into a
 :class:`Tolerance`.  Standard library only.
+
+The verification policy (SPEC section 7, docs/grading.md) is :func:`judge`: a hand
+value is compared with the *true* value (a :class:`Truth`, from the high-precision
+reference), and
+
+* it **agrees** when it is less than one unit of its last written place away
+  (``|given - true| < 10**-decimals``: rounding and truncation pass; a whole number gets
+  no ±1, so ``2`` for 1 does not) -- digits beyond the 12th significant one are not judged;
+* an agreeing value is ``correct`` when it shows at least ``min_digits`` significant
+  digits (default 3), ``imprecise`` when it shows fewer -- unless it is **exactly** the true
+  value (``39`` for 39, ``0`` for an exact 0, to 20 digits), which always passes;
+* at a kink, where the true derivative is the interval between the one-sided
+  derivatives, a value inside the interval is exact; one within a unit of it agrees.
+
+>>> t = Truth(0.8414709848078965)
+>>> judge(t, 0.8415, 4)[0], judge(t, 0.84, 2)[0], judge(t, 7.0, 0)[0]
+('correct', 'imprecise', None)
+>>> judge(Truth(1.0), 2.0, 0)[0], judge(Truth(39.0), 39.0, 0)[0]
+(None, 'correct')
+>>> judge(Truth(0.0, interval=(0.0, 1.0)), 0.5, 1)
+('correct', 'kink: any derivative between the one-sided derivatives 0 and 1 is accepted')
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Mapping
 
-__all__ = ["Tolerance", "parse_tol", "within_digits", "digits_tolerance"]
+__all__ = ["Tolerance", "parse_tol", "within_digits", "digits_tolerance", "Truth", "judge",
+           "significant_digits", "DEFAULT_MIN_DIGITS"]
+
+DEFAULT_MIN_DIGITS = 3
+_EXACT = 1e-20       # "exactly the true value": to 20 digits (the reference has 40)
+_NOT_JUDGED = 1e-12  # relative: digits beyond the 12th significant one are not judged
 
 
 def digits_tolerance(decimals: int) -> float:
@@ -99,3 +127,115 @@ def parse_tol(tol: Any) -> Tolerance:
             raise ValueError("tol: give rtol or atol greater than 0 (or use 'digits')")
         return Tolerance("close", rtol, atol)
     raise ValueError(f"tol must be 'digits' or a dict with rtol/atol, got {tol!r}")
+
+
+# ---------------------------------------------------------------------------
+# The verification policy
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Truth:
+    """The true value of one cell: a float, its high-precision form (any number whose
+    ``str`` is its decimal expansion, e.g. an mpmath ``mpf``; None when only the float
+    is known) and, at a kink, the interval of accepted derivatives."""
+
+    value: float
+    precise: Any = None
+    interval: tuple[float, float] | None = None
+
+
+def _fraction(v: Any) -> Fraction:
+    if isinstance(v, float):
+        return Fraction(repr(v))  # the decimal as written (a reader's float round-trips)
+    if isinstance(v, (int, Fraction)):
+        return Fraction(v)
+    try:
+        import mpmath
+
+        return Fraction(mpmath.nstr(v, 50))
+    except (ImportError, ValueError, TypeError):
+        return Fraction(str(v))
+
+
+def significant_digits(given: float, decimals: int | None) -> int | None:
+    """Significant digits shown: from the first non-zero digit to the last written place
+    (``0.0566`` → 3, ``12`` → 2, ``0.50`` → 2, ``0`` → 0); None when unknown.
+
+    >>> significant_digits(0.0566, 4), significant_digits(12.0, 0), significant_digits(0.0, 3)
+    (3, 2, 0)
+    """
+    if decimals is None or not math.isfinite(given):
+        return None
+    if given == 0:
+        return 0
+    return Decimal(repr(abs(given))).adjusted() + decimals + 1
+
+
+def _agrees(true: float, precise: Any, given: float, decimals: int | None, tol: "Tolerance") -> bool:
+    """Less than one unit of the last written place away (see the module docstring)."""
+    if not (math.isfinite(true) and math.isfinite(given)):
+        return true == given or (math.isnan(true) and math.isnan(given))
+    d = abs(given - true)
+    scale = max(abs(given), abs(true))
+    if tol.kind != "digits":
+        return d <= tol.atol + tol.rtol * abs(true)
+    if d <= _NOT_JUDGED * scale:
+        return True
+    if decimals is None:
+        return False
+    unit = digits_tolerance(decimals)
+    err = 4e-16 * scale  # the float subtraction's own error
+    if d + err < unit * (1 - 1e-15):
+        return True
+    if d - err > unit * (1 + 1e-15) or precise is None:
+        return d < unit
+    # On the boundary ("0.4" for exactly 0.5): decide in exact arithmetic.
+    return abs(_fraction(given) - _fraction(precise)) < Fraction(10) ** -decimals
+
+
+def _exact(true: float, precise: Any, given: float) -> bool:
+    if not (math.isfinite(true) and math.isfinite(given)):
+        return False
+    scale = max(1.0, abs(true))
+    if abs(given - true) > 1e-14 * scale:
+        return False
+    if precise is None:
+        return given == true
+    return abs(_fraction(given) - _fraction(precise)) <= Fraction(_EXACT) * Fraction(max(1.0, abs(true)))
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.10g}"
+
+
+def judge(truth: Truth, given: float, decimals: int | None, tol: "Tolerance | None" = None,
+          min_digits: int = DEFAULT_MIN_DIGITS) -> tuple[str | None, str]:
+    """``("correct" | "imprecise" | None, note)`` for a hand value against the truth;
+    None means it does not agree (the caller decides between carried and wrong)."""
+    tol = tol or Tolerance("digits")
+    shown = significant_digits(given, decimals)
+    few = shown is not None and shown < min_digits
+    if truth.interval is not None:
+        lo, hi = truth.interval
+        note = (f"kink: any derivative between the one-sided derivatives {_fmt(lo)} and {_fmt(hi)} "
+                "is accepted")
+        slack = 1e-14 * max(1.0, abs(lo), abs(hi))
+        if lo - slack <= given <= hi + slack:
+            return "correct", note
+        nearest = lo if given < lo else hi
+        if _agrees(nearest, None, given, decimals, tol):
+            if few:
+                return "imprecise", f"{note}; {_too_few(shown, min_digits)}"
+            return "correct", note
+        return None, note
+    if _exact(truth.value, truth.precise, given):
+        return "correct", ""
+    if _agrees(truth.value, truth.precise, given, decimals, tol):
+        if few:
+            return "imprecise", _too_few(shown, min_digits)
+        return "correct", ""
+    return None, ""
+
+
+def _too_few(shown: int | None, min_digits: int) -> str:
+    return (f"{shown} significant digit{'' if shown == 1 else 's'} shown, at least {min_digits} needed "
+            "(right as far as it goes, but too few digits to earn the mark)")

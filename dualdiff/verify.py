@@ -2,18 +2,25 @@
 
 Every (step, column) cell gets one verdict:
 
-* ``correct`` -- within tolerance of the true value;
-* ``carried`` -- wrong, but exactly what the student's *own* earlier (wrong) values
-  imply: error carried forward, so one slip costs one mark;
-* ``wrong``   -- neither; the first wrong cell of a chain is its *slip*;
-* ``missing`` -- no cell, an empty cell, or text with no readable number (the reason
+* ``correct``   -- agrees with the true value (the high-precision reference, never a
+  float result that lost digits) at the precision written, with at least
+  ``min_digits`` significant digits -- or is exactly the true value;
+* ``imprecise`` -- agrees as far as it goes but shows fewer than ``min_digits``
+  significant digits (``0.84`` for sin 1): no points, so guessing earns nothing;
+* ``carried``   -- wrong, but what the student's *own* earlier (wrong) values imply:
+  error carried forward, so one slip costs one mark;
+* ``wrong``     -- none of these; the first wrong cell of a chain is its *slip*;
+* ``missing``   -- no cell, an empty cell, or text with no readable number (the reason
   says which);
-* ``extra``   -- a row for a step the program does not have.
+* ``extra``     -- a row for a step the program does not have.
 
-Tolerances: ``tol="digits"`` (default) accepts a hand value that differs from the true
-value by at most one unit in its last written decimal place, so rounding and
-truncation both pass (0.8414 and 0.8415 for 0.84147…) while 0.5463 for 0.54030…
-fails; ``tol={"rtol": …, "atol": …}`` uses :func:`numpy.isclose`'s rule.
+The policy (:func:`dualdiff.tolerance.judge`, docs/grading.md): ``tol="digits"``
+(default) accepts a value less than one unit of its last written place away from the
+true value (rounding and truncation pass, ``0.5463`` for 0.54030… fails, ``2`` for 1
+fails); ``tol={"rtol": …, "atol": …}`` uses :func:`numpy.isclose`'s rule.  At a kink any
+derivative between the one-sided derivatives is correct.  Input rows are read, judged
+and carried forward, but earn no points (``Cell.scored`` is False; ``counts`` and
+``score`` leave them out).
 
 >>> import dualdiff as dd
 >>> t = dd.trace_program("x = 1\\nu = sin(x)\\ny = u * u")
@@ -29,10 +36,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .handtable import HandCell, HandTable, normalize_step_name, read_hand_table
-from .tolerance import Tolerance, parse_tol  # parse_tol: re-exported
+from .tolerance import DEFAULT_MIN_DIGITS, Tolerance, Truth, judge, parse_tol, significant_digits  # parse_tol: re-exported
 
-VERDICTS = ("correct", "carried", "wrong", "missing", "extra")
-MARKS = {"correct": "✓", "carried": "↪", "wrong": "✗", "missing": "?", "extra": "+"}
+VERDICTS = ("correct", "carried", "imprecise", "wrong", "missing", "extra")
+MARKS = {"correct": "✓", "carried": "↪", "imprecise": "≈", "wrong": "✗", "missing": "?", "extra": "+"}
 
 
 @dataclass
@@ -49,6 +56,8 @@ class Cell:
     carried_expected: Any = None  # what the student's own earlier values imply
     slip: str | None = None     # for a carried cell: the step where its chain went wrong
     weight: float = 1.0
+    scored: bool = True         # False for an input row: judged and reported, never scored
+    public_reason: str = ""     # the reason without expected values (--hide-expected)
     diagnosis: Any = None       # a diagnose.Diagnosis on wrong cells (what slip explains it)
     formula: Any = None         # a formula.FormulaNote when the cell shows the student's formula
 
@@ -66,18 +75,28 @@ class VerifyReport:
     problems: list[tuple[str, str]] = field(default_factory=list)
     source: str = ""
     tolerance: Tolerance = field(default_factory=lambda: Tolerance("digits"))
+    min_digits: int = DEFAULT_MIN_DIGITS
+    notes: list[str] = field(default_factory=list)   # about the judging itself (no reference, ...)
 
     @property
     def counts(self) -> dict[str, int]:
+        """Verdict → number of scored cells (input rows are in ``input_cells``)."""
         out = {v: 0 for v in VERDICTS}
         for c in self.cells:
-            out[c.verdict] += 1
+            if c.scored:
+                out[c.verdict] += 1
         return out
 
     @property
+    def input_cells(self) -> list[Cell]:
+        """The cells of input rows: read, judged and carried forward, never scored."""
+        return [c for c in self.cells if not c.scored and c.verdict != "extra"]
+
+    @property
     def ok(self) -> bool:
-        """True when no cell is wrong or missing (carried cells are forgiven)."""
-        return not any(c.verdict in ("wrong", "missing") for c in self.cells)
+        """True when no cell is wrong, imprecise or missing (carried cells are forgiven;
+        a wrong input row counts too, though it earns no points)."""
+        return not any(c.verdict in ("wrong", "missing", "imprecise") for c in self.cells)
 
     @property
     def slips(self) -> list[Cell]:
@@ -105,7 +124,7 @@ class VerifyReport:
             raise ValueError(f"carried credit must be between 0 and 1, got {carried_credit}")
         got = total = 0.0
         for c in self.cells:
-            if c.verdict == "extra":
+            if c.verdict == "extra" or not c.scored:
                 continue
             total += c.weight
             if c.verdict == "correct":
@@ -115,59 +134,87 @@ class VerifyReport:
         return got, total
 
     # -- presentation ---------------------------------------------------------
-    def table(self, fmt: str = "github", digits: int = 8) -> str:
+    def table(self, fmt: str = "github", digits: int = 8, hide_expected: bool = False) -> str:
+        """Every cell: the text as written, the number read from it, the true value (unless
+        ``hide_expected``), the verdict and its reason."""
         from .numfmt import format_number
         from .render import render_table
 
         if fmt == "json":
-            return self.to_json()
-        headers = ["step", "column", "given", "expected", "verdict", "reason"]
-        rows = [[c.step, c.column, _given_text(c, digits),
-                 format_number(c.expected, digits), f"{c.mark} {c.verdict}", c.reason] for c in self.cells]
+            return self.to_json(hide_expected=hide_expected)
+        headers = ["step", "column", "given", "read"] + ([] if hide_expected else ["expected"]) + ["verdict", "reason"]
+        rows = []
+        for c in self.cells:
+            row = [c.step + ("" if c.scored or c.verdict == "extra" else " (input)"), c.column,
+                   _given_text(c), _read_text(c)]
+            if not hide_expected:
+                row.append(format_number(c.expected, digits))
+            row += [f"{c.mark} {c.verdict}", c.public_reason if hide_expected else c.reason]
+            rows.append(row)
         if any(c.diagnosis is not None or c.formula is not None for c in self.cells):
             headers.append("diagnosis")
             for row, c in zip(rows, self.cells):
                 row.append(cell_notes(c))
         return render_table(headers, rows, fmt)
 
-    def summary(self) -> str:
+    def summary(self, carried_credit: float = 1.0) -> str:
         counts = self.counts
-        got, total = self.score()
+        got, total = self.score(carried_credit)
         parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v]]
-        line = f"{'OK' if self.ok else 'NOT OK'}: " + ", ".join(parts) + f" (score {got:g}/{total:g})"
+        line = f"{'OK' if self.ok else 'NOT OK'}: " + ", ".join(parts) + f" (score {got:g}/{total:g}"
+        if carried_credit != 1.0 and counts["carried"]:
+            line += f", carried cells at {carried_credit:g} of a mark"
+        line += ")"
         slip = self.first_slip
         if slip is not None:
             line += f"; first slip: {slip.step} {slip.column}"
+        wrong_inputs = [c for c in self.input_cells if c.verdict == "wrong"]
+        if wrong_inputs:
+            line += "; wrong input " + ", ".join(f"{c.step} {c.column} = {_given_text(c)}" for c in wrong_inputs) + \
+                    " (not scored, carried forward)"
         if self.suspicious:
             line += "; look at: " + ", ".join(self.suspicious) + " (later carried cells rely on it)"
         return line
 
-    def to_dict(self) -> dict:
+    def to_dict(self, hide_expected: bool = False) -> dict:
         from .numfmt import json_number
+
+        def cell(c: Cell) -> dict:
+            out = {"step": c.step, "column": c.column, "given": json_number(c.given), "text": c.text,
+                   "verdict": c.verdict, "reason": c.public_reason if hide_expected else c.reason,
+                   "scored": c.scored}
+            if not hide_expected:
+                out["expected"] = json_number(c.expected)
+                if c.verdict == "carried":
+                    out["carried_expected"] = json_number(c.carried_expected)
+            if c.verdict == "carried":
+                out["slip"] = c.slip
+            if c.diagnosis is not None:
+                out["diagnosis"] = c.diagnosis.to_dict()
+            if c.formula is not None:
+                out["formula"] = c.formula.to_dict()
+            return out
 
         return {
             "source": self.source,
             "ok": self.ok,
             "counts": self.counts,
+            "score": list(self.score()),
             "tolerance": self.tolerance.describe(None) if self.tolerance.kind != "digits" else "digits",
+            "min_digits": self.min_digits,
             "first_slip": None if self.first_slip is None else
             {"step": self.first_slip.step, "column": self.first_slip.column},
             "suspicious": self.suspicious,
+            "notes": list(self.notes),
             "problems": [{"where": w, "reason": r} for w, r in self.problems],
-            "cells": [{"step": c.step, "column": c.column, "given": json_number(c.given), "text": c.text,
-                       "expected": json_number(c.expected), "verdict": c.verdict, "reason": c.reason,
-                       **({"carried_expected": json_number(c.carried_expected), "slip": c.slip}
-                          if c.verdict == "carried" else {}),
-                       **({"diagnosis": c.diagnosis.to_dict()} if c.diagnosis is not None else {}),
-                       **({"formula": c.formula.to_dict()} if c.formula is not None else {})}
-                      for c in self.cells],
+            "cells": [cell(c) for c in self.cells],
         }
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+    def to_json(self, indent: int | None = 2, hide_expected: bool = False) -> str:
+        return json.dumps(self.to_dict(hide_expected=hide_expected), indent=indent, ensure_ascii=False)
 
-    def gradescope(self, carried_credit: float = 1.0, name: str = "") -> dict:
-        return gradescope_results(self, carried_credit=carried_credit, name=name)
+    def gradescope(self, carried_credit: float = 1.0, name: str = "", hide_expected: bool = False) -> dict:
+        return gradescope_results(self, carried_credit=carried_credit, name=name, hide_expected=hide_expected)
 
     def _repr_markdown_(self) -> str:
         return self.summary() + "\n\n" + self.table("github")
@@ -179,23 +226,30 @@ class VerifyReport:
 # ---------------------------------------------------------------------------
 # Gradescope
 # ---------------------------------------------------------------------------
-def gradescope_results(report: VerifyReport, carried_credit: float = 1.0, name: str = "") -> dict:
-    """A Gradescope autograder ``results.json`` document: one test per step.
+def gradescope_results(report: VerifyReport, carried_credit: float = 1.0, name: str = "",
+                       hide_expected: bool = False) -> dict:
+    """A Gradescope autograder ``results.json`` document: one test per scored step.
 
+    ``output`` starts with the summary, which states the same score as ``score``;
+    ``hide_expected`` keeps true values out of everything students see.
     (A report format like ``to_dict``: it lives beside the report, and grading re-exports it.)
     """
     got, total = report.score(carried_credit)
     by_step: dict[str, list] = {}
     for c in report.cells:
-        if c.verdict != "extra":
+        if c.verdict != "extra" and c.scored:
             by_step.setdefault(c.step, []).append(c)
     tests = []
     for step, cells in by_step.items():
         earned = sum(c.weight * (1.0 if c.verdict == "correct" else carried_credit if c.verdict == "carried" else 0.0)
                      for c in cells)
         possible = sum(c.weight for c in cells)
-        lines = [f"{c.column}: {c.mark} {c.verdict}" + (f" - {c.reason}" if c.reason else "")
-                 + (f"\n  {cell_notes(c)}" if cell_notes(c) else "") for c in cells]
+        lines = []
+        for c in cells:
+            why = c.public_reason if hide_expected else c.reason
+            line = f"{c.column}: {c.mark} {c.verdict}, read {_read_text(c)} from {_given_text(c)!r}"
+            notes = cell_notes(c)
+            lines.append(line + (f" - {why}" if why else "") + (f"\n  {notes}" if notes else ""))
         tests.append({
             "name": f"step {step}",
             "score": round(earned, 6),
@@ -204,13 +258,20 @@ def gradescope_results(report: VerifyReport, carried_credit: float = 1.0, name: 
             "output": "\n".join(lines),
             "visibility": "visible",
         })
+    output = report.summary(carried_credit)
+    for c in report.input_cells:
+        if c.verdict == "wrong":
+            why = c.public_reason if hide_expected else c.reason
+            output += f"\nInput {c.step} {c.column}: {why}"
     extra = [c for c in report.cells if c.verdict == "extra"]
-    output = report.summary()
     if extra:
         output += "\nRows for steps the program does not have: " + ", ".join(dict.fromkeys(c.step for c in extra))
     if report.problems:
         output += "\nProblems reading the table: " + "; ".join(f"{w}: {r}" for w, r in report.problems)
-    return {"score": round(got, 6), "max_score": round(total, 6), "output": output,
+    for note in report.notes:
+        output += "\n" + note
+    score, max_score = round(got, 6), round(total, 6)
+    return {"score": score, "max_score": max_score, "output": output,
             "visibility": "visible", "stdout_visibility": "visible", "tests": tests,
             **({"name": name} if name else {})}
 
@@ -235,14 +296,20 @@ def cell_notes(c: Cell) -> str:
     return "; ".join(parts)
 
 
-def _given_text(c: Cell, digits: int) -> str:
-    """The cell as written when short, else the number read from it."""
-    from .numfmt import format_number
-
+def _given_text(c: Cell) -> str:
+    """The cell as written (one line, at most 40 characters)."""
     text = " ".join(c.text.split())
-    if text and len(text) <= 24:
-        return text
-    return format_number(c.given, digits) if c.given is not None else text[:24] + "…"
+    if not text and c.given is not None:
+        return repr(c.given)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _read_text(c: Cell) -> str:
+    """The number read from the cell, with every digit that was read: a misread shows."""
+    if c.given is None:
+        return "-"
+    g = c.given
+    return repr(g) if not math.isfinite(g) else (f"{g:.17g}" if repr(g) != repr(float(f"{g:.17g}")) else repr(g))
 
 
 def _float(v: Any) -> float:
@@ -259,17 +326,21 @@ def _short(v: float) -> str:
 
 
 def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = True,
-           weights: Mapping[Any, float] | None = None, diagnose: bool = True) -> VerifyReport:
+           weights: Mapping[Any, float] | None = None, min_digits: int = DEFAULT_MIN_DIGITS,
+           diagnose: bool = True) -> VerifyReport:
     """Judge every cell of ``hand`` against ``trace`` (see the module docstring).
 
     ``hand`` is a dict, a path, a table text or an already read :class:`HandTable`.
     ``weights`` maps a step name, or a (step, column) pair, to a cell weight
-    (default 1) for partial credit.  ``diagnose`` (default True) explains every wrong
-    cell (``cell.diagnosis``, see :mod:`dualdiff.diagnose`).
+    (default 1) for partial credit.  ``min_digits`` is the fewest significant digits a
+    value must show to earn its mark (0 turns the rule off).  ``diagnose`` (default True)
+    explains every wrong cell (``cell.diagnosis``, see :mod:`dualdiff.diagnose`).
     """
     tolerance = parse_tol(tol)
+    if isinstance(min_digits, bool) or not isinstance(min_digits, int) or min_digits < 0:
+        raise ValueError(f"min_digits must be a whole number >= 0, got {min_digits!r}")
     table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
-    report = _judge(trace, table, tolerance, carry_forward, weights or {})
+    report = _judge(trace, table, tolerance, carry_forward, weights or {}, min_digits)
     if diagnose:
         from .diagnose import diagnose_report
 
@@ -277,12 +348,51 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
     return report
 
 
+def truths(trace: Any) -> tuple[dict[tuple[str, str], Truth], list[str]]:
+    """The true value of every (step, column) cell -- from the trace's high-precision
+    reference (``dualdiff.reference``, computed once per trace), with the interval of
+    one-sided derivatives at kinks (``dualdiff.subgradients``) -- and notes about it."""
+    cached = vars(trace).get("_dualdiff_truths")
+    if cached is not None:
+        return cached
+    from .reference import reference_of
+    from .subgradients import kink_bounds
+
+    notes: list[str] = []
+    try:
+        ref = reference_of(trace)
+        bounds = kink_bounds(trace)
+    except Exception as exc:  # the float trace still judges; never a crash over the reference
+        ref, bounds = None, {}
+        notes.append(f"note: no high-precision reference ({type(exc).__name__}); judged against the float trace")
+    out: dict[tuple[str, str], Truth] = {}
+    fallback = []
+    for s in trace.rows:
+        if ref is not None and ref.has(s.name):
+            out[(s.name, "value")] = Truth(_float(ref.value(s.name)), ref.value(s.name))
+            for w in trace.wrt:
+                d = ref.deriv(s.name, w)
+                out[(s.name, f"d/d{w}")] = Truth(_float(d), d, bounds.get(s.name, {}).get(w))
+        else:
+            if ref is not None:
+                fallback.append(s.name)
+            out[(s.name, "value")] = Truth(_float(s.value))
+            for w in trace.wrt:
+                out[(s.name, f"d/d{w}")] = Truth(_float(s.derivs.get(w)), None, bounds.get(s.name, {}).get(w))
+    if fallback:
+        notes.append("note: judged against the float trace (no high-precision reference): " + ", ".join(fallback))
+    vars(trace)["_dualdiff_truths"] = (out, notes)  # once per trace, not per submission
+    return out, notes
+
+
 def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
-           weights: Mapping[Any, float]) -> VerifyReport:
+           weights: Mapping[Any, float], min_digits: int = DEFAULT_MIN_DIGITS) -> VerifyReport:
     columns = ["value"] + [f"d/d{w}" for w in trace.wrt]
+    true_cells, notes = truths(trace)
     truth: dict[str, tuple[float, dict[str, float]]] = {}
     for s in trace.rows:
-        truth[s.name] = (_float(s.value), {w: _float(s.derivs.get(w)) for w in trace.wrt})
+        truth[s.name] = (true_cells[(s.name, "value")].value,
+                         {w: true_cells[(s.name, f"d/d{w}")].value for w in trace.wrt})
     inputs = {s.name for s in trace.input_steps}
     # The student's own numbers (readable cells only), falling back on the truth.
     own: dict[str, tuple[float, dict[str, float]]] = {}
@@ -317,8 +427,8 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
         row_differs = False
         units[name] = {}
         partials = trace.local_partials(s) if carried_v is not None else {}
+        is_input = name in inputs
         for col in columns:
-            exp = expected_v if col == "value" else expected_d[col[3:]]
             cexp = carried_v if col == "value" else carried_d.get(col[3:])
             cell = (row or {}).get(col)
             if cell is not None and cell.number is not None and cell.decimals is not None:
@@ -326,23 +436,29 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
             # The student's earlier cells are only known to ±1 unit of their last written
             # place; what they imply is uncertain by Σ |∂step/∂dep|·unit(dep).
             slack = sum(abs(_float(p)) * units.get(d, {}).get(col, 0.0) for d, p in partials.items())
-            c = _judge_cell(name, col, exp, cexp, cell, tol, dep_roots, slack)
+            c = _judge_cell(name, col, true_cells[(name, col)], cexp, cell, tol, dep_roots, slack, min_digits)
             c.weight = weight(name, col)
-            if name in inputs and c.verdict == "missing":
-                continue  # inputs are given; a table need not repeat them
+            if is_input:
+                if c.verdict == "missing":
+                    continue  # inputs are given; a table need not repeat them
+                c.scored = False
+                if c.verdict == "wrong":
+                    note = "an input: reported and carried forward, never scored"
+                    c.reason = f"{c.reason}; {note}"
+                    c.public_reason = f"{c.public_reason}; {note}"
             cells.append(c)
             if c.given is not None:
                 if col == "value":
                     own_v = c.given
                 else:
                     own_d[col[3:]] = c.given
-            if c.verdict in ("wrong", "carried"):
+            if c.verdict in ("wrong", "carried") or (c.verdict == "imprecise" and c.given != c.expected):
                 row_differs = True
         own[name] = (own_v, own_d)
         differs[name] = row_differs
         # a row that is wrong itself is its chain's root; a carried row passes its root on
         if row_differs:
-            wrong_here = any(c.step == name and c.verdict == "wrong" for c in cells)
+            wrong_here = any(c.step == name and c.verdict in ("wrong", "imprecise") for c in cells)
             root[name] = name if wrong_here or not dep_roots else dep_roots[0]
         else:
             root[name] = None
@@ -351,25 +467,42 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
     for name, row in table.rows.items():
         if name not in known:
             for col, cell in row.items():
-                cells.append(Cell(name, col, None, cell.number, "extra",
-                                  f"the program has no step {name!r}", cell.text, weight=0.0))
-    return VerifyReport(cells, list(table.problems), table.source, tol)
+                why = f"the program has no step {name!r}"
+                cells.append(Cell(name, col, None, cell.number, "extra", why, cell.text, weight=0.0,
+                                  public_reason=why))
+    return VerifyReport(cells, list(table.problems), table.source, tol, min_digits, list(notes))
 
 
-def _judge_cell(step: str, column: str, expected: float, carried: float | None, cell: HandCell | None,
-                tol: Tolerance, dep_roots: list[str], slack: float = 0.0) -> Cell:
+def _judge_cell(step: str, column: str, truth: Truth, carried: float | None, cell: HandCell | None,
+                tol: Tolerance, dep_roots: list[str], slack: float = 0.0,
+                min_digits: int = DEFAULT_MIN_DIGITS) -> Cell:
+    expected = truth.value
     if cell is None:
-        return Cell(step, column, expected, None, "missing", "no cell for it in the hand table")
+        why = "no cell for it in the hand table"
+        return Cell(step, column, expected, None, "missing", why, public_reason=why)
     if cell.number is None:
         why = f"unreadable: {cell.problem}" if cell.problem else "empty cell"
-        return Cell(step, column, expected, None, "missing", why, cell.text)
+        return Cell(step, column, expected, None, "missing", why, cell.text, public_reason=why)
     given, decimals = cell.number, cell.decimals
-    if tol.accepts(expected, given, decimals):
-        return Cell(step, column, expected, given, "correct", "", cell.text)
-    base = f"expected {_short(expected)}, given {cell.text.strip() or _short(given)} ({tol.describe(decimals)})"
-    if carried is not None and (tol.accepts(carried, given, decimals) or _near(carried, given, decimals, slack)):
+    verdict, note = judge(truth, given, decimals, tol, min_digits)
+    written = cell.text.strip() or _short(given)
+    if verdict is not None:
+        if verdict == "correct":
+            return Cell(step, column, expected, given, "correct", note, cell.text, public_reason=note)
+        why = f"expected {_short(expected)}, given {written}: {note}"
+        return Cell(step, column, expected, given, verdict, why, cell.text, public_reason=f"given {written}: {note}")
+    base = f"expected {_short(expected)}, given {written} ({tol.describe(decimals)})"
+    public = f"given {written} ({tol.describe(decimals)})"
+    if note:
+        base, public = f"{base}; {note}", f"{public}; {note}"
+    shown = significant_digits(given, decimals)
+    enough = shown is None or shown >= min_digits
+    if carried is not None and enough and (tol.accepts(carried, given, decimals)
+                                           or _near(carried, given, decimals, slack)):
         slip = dep_roots[0]
+        roots = ", ".join(dict.fromkeys(dep_roots))
         return Cell(step, column, expected, given, "carried",
-                    f"follows from your earlier value(s) of {', '.join(dict.fromkeys(dep_roots))} "
-                    f"(they give {_short(carried)}); {base}", cell.text, carried, slip)
-    return Cell(step, column, expected, given, "wrong", base, cell.text, carried)
+                    f"follows from your earlier value(s) of {roots} (they give {_short(carried)}); {base}",
+                    cell.text, carried, slip,
+                    public_reason=f"follows from your earlier value(s) of {roots}; {public}")
+    return Cell(step, column, expected, given, "wrong", base, cell.text, carried, public_reason=public)

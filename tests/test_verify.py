@@ -54,10 +54,14 @@ def verdicts(report):
 
 
 def test_rounded_and_truncated_tables_pass(worksheet):
-    for table in (rounded(4), rounded(4, truncate=True), rounded(6), rounded(2)):
+    for table in (rounded(4), rounded(4, truncate=True), rounded(6)):
         r = worksheet.verify(table)
         assert r.ok, r.summary()
         assert r.counts["correct"] == 22
+    # SPEC 7 (revised): two decimals leave at most 2 significant digits here (0.84, -0.06):
+    # right as far as they go, but too few digits to earn a mark (min_digits = 3)
+    r = worksheet.verify(rounded(2))
+    assert r.counts["imprecise"] == 22 and r.score() == (0, 22) and not r.ok
 
 
 def test_wrong_digit_fails(worksheet):
@@ -167,7 +171,7 @@ def test_report_api(worksheet):
     r = worksheet.verify(rounded(4))
     c = r.cells[0]
     assert {c.step, c.column} and c.verdict in ("correct",) and c.expected is not None and c.given is not None
-    assert r.counts == {"correct": 22, "carried": 0, "wrong": 0, "missing": 0, "extra": 0}
+    assert r.counts == {"correct": 22, "carried": 0, "imprecise": 0, "wrong": 0, "missing": 0, "extra": 0}
     assert "✓ correct" in r.table()
     d = json.loads(r.to_json())
     assert d["ok"] is True and len(d["cells"]) == 22
@@ -196,7 +200,7 @@ def test_weights(worksheet):
 
 def test_grader_reuses_one_trace():
     g = dd.Grader(WORKSHEET)
-    reports = [g.check(rounded(4)), g.check(rounded(3, truncate=True))]
+    reports = [g.check(rounded(4)), g.check(rounded(5, truncate=True))]  # >= 3 significant digits each
     assert all(r.ok for r in reports)
 
 

@@ -110,8 +110,9 @@ def is_blank_text(text: str) -> bool:
 
 def _clean_number_text(text: str) -> str:
     s = text
-    # "1.2*10^-3" before "*" is dropped as Markdown emphasis.
+    # "1.2*10^-3" and "(-1)*0.84" before "*" is dropped as Markdown emphasis.
     s = re.sub(r"(?<=\d)\s*\*\s*(?=10\s*\^)", "×", s)
+    s = re.sub(r"(?<=\))\s*\*\s*(?=[\d(.])", "×", s)
     s = strip_markup(s)
     s = s.replace("*", " ").replace("__", " ")
     s = _TIMES.sub("×", s)
@@ -119,7 +120,31 @@ def _clean_number_text(text: str) -> str:
     # A plain brace group after "=" or a space ({0.84}) is just grouping; braces
     # after a command, "^", "_" or "}" are arguments and keep their digits out.
     s = repeat_sub(re.compile(r"(?<![\\\w^_}])\{([^{}]*)\}"), r" \1 ", s)
-    return s
+    return _sign_forms(_REFERENCE.sub(" ", s))
+
+
+# "-0.8415 -> step 3", "(see row 4)": a number after these words points elsewhere.
+_REFERENCE = re.compile(r"(?<![A-Za-z])(?:step|row|line|eq|equation|see|page|cell|column|col|item)"
+                        r"\.?\s*#?\s*\d+(?![\d.])", re.IGNORECASE)
+# A sign written as a factor: "(-1)·0.8415", "(-1)(0.8415)", "-1 × 0.8415".
+_MINUS_ONE_TIMES = re.compile(r"(?:\(\s*-\s*1(?:\.0*)?\s*\)\s*×?|(?<![\w.)\]}])-\s*1(?:\.0*)?\s*×)\s*"
+                              r"(?=[(\d.])(?!10\s*\^)")
+# A sign before a bracketed number: "-(0.8415)", "-(-0.8415)".
+_MINUS_BRACKET = re.compile(r"(?<![\w.)\]}])(?P<sign>[+-])\s*\(\s*(?P<inner>[+-]?)\s*(?P<num>\d[\d.,]*"
+                            r"(?:[eE][+-]?\d+)?)\s*\)")
+
+
+def _sign_forms(s: str) -> str:
+    """Signs as people write them, rewritten to plain signed literals (linear time)."""
+    if "-" not in s:
+        return s
+    s = _MINUS_ONE_TIMES.sub("-", s)
+
+    def negate(m: re.Match[str]) -> str:
+        negative = (m.group("sign") == "-") != (m.group("inner") == "-")
+        return (" -" if negative else " +") + m.group("num")
+
+    return _MINUS_BRACKET.sub(negate, s)
 
 
 def _brackets(s: str) -> tuple[list[bool], list[bool]]:

@@ -449,6 +449,61 @@ def _from_step_list(steps: list[Any], wrt: list[str], source: str) -> HandTable:
     return b.build()
 
 
+# Keys that wrap a table rather than name a step: {"rows": [...]}, {"table": {...}}.
+_WRAPPERS = ("rows", "steps", "table", "cells", "entries", "results", "answers", "worksheet",
+             "hand_table", "handtable", "data")
+_ONLY_WRAPPERS = _WRAPPERS[:-1]  # "data" might be a step's name: refused only when it is a list of rows
+
+
+def _is_row_list(v: Any) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(i, (Mapping, list)) for i in v)
+
+
+def _is_row_mapping(v: Any) -> bool:
+    if not isinstance(v, Mapping) or not v:
+        return False
+    kinds = [classify_header(str(k), 1)[0] for k in v]
+    return not any(k in ("value", "deriv") for k in kinds) and "derivs" not in v
+
+
+def _unwrap(data: Mapping[Any, Any], wrt: list[str], source: str) -> HandTable:
+    """A JSON object that wraps the table (``{"rows": [...]}``, ``{"steps": [...]}``,
+    ``{"student": "Ann", "table": {...}}``): the wrapped rows are read, other keys are
+    noted; a wrapper holding no rows is refused with the reason (never a step "rows")."""
+    keys = {str(k).strip().lower(): k for k in data}
+    for word in _WRAPPERS:
+        if word not in keys:
+            continue
+        key, inner = keys[word], data[keys[word]]
+        if _is_row_list(inner):
+            if all(isinstance(i, list) for i in inner):
+                table = _from_row_lists(inner, wrt, source)
+            else:
+                table = _from_step_list(inner, wrt, source)
+        elif _is_row_mapping(inner):
+            table = _from_mapping(inner, wrt, source)
+        elif word in _ONLY_WRAPPERS:
+            what = "nothing" if inner is None else ("an empty " if not inner else "a ") + (
+                "number" if isinstance(inner, str) else type(inner).__name__)
+            raise HandTableError(f"{source}: key {quote(str(key))} holds {what}, not the table's rows "
+                                 "(expected a list of steps or an object of steps)")
+        else:
+            continue
+        others = [str(k) for k in data if k != key and str(k) not in ("inputs", "wrt")]  # to_json's own
+        if others:
+            table.problems.append((source, f"keys beside {quote(str(key))} ignored: "
+                                           + ", ".join(quote(k) for k in others[:5])))
+        return table
+    return _from_mapping(data, wrt, source)
+
+
+def _from_row_lists(rows: list[Any], wrt: list[str], source: str) -> HandTable:
+    """``[["u1", 0.84, 0.54], ...]``: a step name, then the value and the derivatives."""
+    if not all(r and type(r[0]) is str for r in rows):  # JSON numbers arrive as _JsonNumber
+        raise HandTableError(f"{source}: rows given as lists must start with the step name")
+    return _from_mapping({r[0]: list(r[1:]) for r in rows}, wrt, source)
+
+
 def _read_json(text: str, wrt: list[str], source: str) -> HandTable:
     try:
         data = json.loads(text, parse_float=_JsonNumber, parse_int=_JsonNumber,
@@ -463,7 +518,7 @@ def _read_json(text: str, wrt: list[str], source: str) -> HandTable:
     if isinstance(data, dict):
         if not data:
             raise HandTableError(f"{source}: empty JSON object, no table found")
-        return _from_mapping(data, wrt, source)
+        return _unwrap(data, wrt, source)
     raise HandTableError(f"{source}: JSON holds a {type(data).__name__}, not a table")
 
 
@@ -491,14 +546,42 @@ def _read_file(path: Path) -> str:
     return _decode(read_limited(path, MAX_BYTES, HandTableError, "hand table"), str(path))
 
 
+def _unicode_encoding(data: bytes) -> str | None:
+    """UTF-32/UTF-16 by their byte-order mark (Notepad's "Unicode" is UTF-16 LE with
+    one), or UTF-16 without one when the first bytes are ASCII text with NULs between."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:200]
+    if len(head) >= 8 and len(head) % 2 == 0:
+        even, odd = head[0::2], head[1::2]
+        if not odd.strip(b"\x00") and b"\x00" not in even:
+            return "utf-16-le"
+        if not even.strip(b"\x00") and b"\x00" not in odd:
+            return "utf-16-be"
+    return None
+
+
 def _decode(data: bytes, source: str) -> str:
+    encoding = _unicode_encoding(data)
+    if encoding is not None:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as e:
+            raise HandTableError(f"{source}: not valid {encoding.upper()} text (byte {e.start}); "
+                                 "save the table as UTF-8") from None
+        text = text.lstrip("\ufeff")
+        if "\x00" in text:
+            raise HandTableError(f"{source}: binary file (NUL characters), not a hand table")
+        return text
     if b"\x00" in data:
         raise HandTableError(f"{source}: binary file (NUL bytes), not a hand table")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise HandTableError(
-            f"{source}: not UTF-8 text (byte {e.start}); save the table as UTF-8") from None
+            f"{source}: not UTF-8 text (byte {e.start}); save the table as UTF-8 (or UTF-16)") from None
 
 
 def read_hand_table(source: Any, wrt: Iterable[str] | str | None = None) -> HandTable:
