@@ -496,7 +496,10 @@ def _judge_cell(step: str, column: str, truth: Truth, carried: float | None, cel
     if note:
         base, public = f"{base}; {note}", f"{public}; {note}"
     shown = significant_digits(given, decimals)
-    enough = shown is None or shown >= min_digits
+    # few digits earn no carried credit either -- unless they are exactly what the
+    # student's own earlier numbers give (48 from their own 24 + 24)
+    enough = shown is None or shown >= min_digits or (
+        carried is not None and abs(given - carried) <= 1e-12 * max(1.0, abs(carried)))
     if carried is not None and enough and (tol.accepts(carried, given, decimals)
                                            or _near(carried, given, decimals, slack)):
         slip = dep_roots[0]

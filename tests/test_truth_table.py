@@ -43,7 +43,7 @@ WORKSHEET = ROOT / "traces" / "sincos_worksheet.dd"
 STEPS = ["u1", "v1", "u2", "v2", "u3", "v3", "u4", "v4", "u5", "v5", "y"]
 CELLS = [(s, c) for s in STEPS for c in ("value", "d/dx")]
 
-mp.mp.dps = 40
+_SAVED_DPS, mp.mp.dps = mp.mp.dps, 40  # for building the cases below; restored at the end of them
 
 
 # ---------------------------------------------------------------------------
@@ -53,8 +53,11 @@ def sincos_chain(x: Any, overrides: dict | None = None, decimals: int | None = N
     """The worksheet as a student computes it: each row from the student's own earlier
     rows (``overrides`` replaces cells by the student's slips; ``decimals`` rounds every
     cell as written, so later rows use the rounded numbers)."""
-    overrides = overrides or {}
+    with mp.workdps(max(40, mp.mp.dps)):  # never lower (mp.diff raises it)
+        return _sincos_chain(x, overrides or {}, decimals)
 
+
+def _sincos_chain(x: Any, overrides: dict, decimals: int | None) -> dict:
     def keep(v):
         return v if decimals is None else mp.mpf(str(round(Decimal(mp.nstr(v, 35)), decimals)))
 
@@ -81,6 +84,7 @@ def sincos_chain(x: Any, overrides: dict | None = None, decimals: int | None = N
 TRUE = sincos_chain(1)
 
 
+@mp.workdps(40)
 def test_reference_agrees_with_the_course_numbers():
     # the course's printed worksheet (traces/sincos_worksheet.md, 8 significant digits)
     assert mp.nstr(TRUE["u2"][1], 8) == "-0.056589421"
@@ -387,6 +391,7 @@ CE_TRUE = {"h": (w_ * x_, x_), "yhat": (s_, x_ * s_ * (1 - s_)),
            "closed_form": (x_ * s_, x_ * x_ * s_ * (1 - s_))}
 
 
+@mp.workdps(40)
 def test_cross_entropy_reference():
     assert mp.nstr(CE_TRUE["ce"][0], 20) == "36.000000000000000232"
     assert mp.nstr(CE_TRUE["ce"][1], 8) == "12.0"
@@ -412,6 +417,9 @@ ce_short["ce"] = ("36.0", "12.0")             # 3 significant digits: correct
 add(Case("cross-entropy-three-digits", as_csv(ce_short, ("step", "value", "d/dw")),
          {(i, c): "correct" for i in ("w", "x", "y") for c in ("value", "d/dw")}, (8, 8),
          default="correct", **CE_OPTS))
+mp.mp.dps = _SAVED_DPS  # other test modules expect mpmath's default precision
+
+
 # ---------------------------------------------------------------------------
 # The test
 # ---------------------------------------------------------------------------
