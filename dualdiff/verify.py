@@ -80,11 +80,11 @@ class VerifyReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Verdict → number of scored cells (input rows are in ``input_cells``)."""
+        """Verdict → number of cells, input rows included (they are judged and reported,
+        only never scored: see ``input_cells`` and ``score``)."""
         out = {v: 0 for v in VERDICTS}
         for c in self.cells:
-            if c.scored:
-                out[c.verdict] += 1
+            out[c.verdict] += 1
         return out
 
     @property
@@ -162,6 +162,8 @@ class VerifyReport:
         got, total = self.score(carried_credit)
         parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v]]
         line = f"{'OK' if self.ok else 'NOT OK'}: " + ", ".join(parts) + f" (score {got:g}/{total:g}"
+        if self.input_cells:
+            line += ", input rows not scored"
         if carried_credit != 1.0 and counts["carried"]:
             line += f", carried cells at {carried_credit:g} of a mark"
         line += ")"
