@@ -144,10 +144,11 @@ def _fmt(v: float) -> str:
 class _Hyp:
     """A candidate number with the slip that produces it."""
 
-    __slots__ = ("code", "text", "number", "carried")
+    __slots__ = ("code", "text", "number", "carried", "pending")
 
-    def __init__(self, code: str, text: str, number: float, carried: bool = False):
+    def __init__(self, code: str, text: str, number: float, carried: bool = False, pending: bool = False):
         self.code, self.text, self.number, self.carried = code, text, number, carried
+        self.pending = pending  # " gives NUMBER" still to be added (formatted only when it explains)
 
 
 # ---------------------------------------------------------------------------
@@ -332,6 +333,8 @@ class Diagnoser:
         """The rows whose hand values a hypothesis for this step may use: its operands
         and the steps holding f(a) for an f of its confusion table (a student who
         writes -cos(x) for cos'(x) reuses their own value of cos(x))."""
+        if self.shared is not None:  # the same program: the class's answer
+            return self.shared[0].dg.relevant(name)
         got = self._relevant.get(name)
         if got is None:
             step = self.steps[name]
@@ -675,6 +678,13 @@ class Diagnoser:
                 u = units or {}
                 slack = sum(p * u.get(d, {}).get(column, 0.0) for d, p in self.partials(name).items())
                 targets.append((carried, True, slack))
+                if rounded is not None:  # digit slips are made on what the student's own numbers give
+                    try:
+                        as_written = self._pick(_evaluate(step.node, self._duals(step, {**self.truth, **rounded}, w)), w)
+                    except (ValueError, ArithmeticError, TypeError, KeyError):
+                        as_written = math.nan
+                    if math.isfinite(as_written) and as_written != carried:
+                        targets.append((as_written, True, slack))
                 hyps += self._carried_hypotheses(name, column, own)
                 # the student wrote an earlier cell wrong but computed on with its right value
                 for d in step.deps:
@@ -693,7 +703,8 @@ class Diagnoser:
         slack_carried = targets[1][2] if len(targets) > 1 else 0.0
         for h in hyps:
             if close(h.number, slack_carried if h.carried else 0.0) and not close(truth):
-                note(h.code, h.text + (" from your earlier values" if h.carried else ""))
+                note(h.code, h.text + (f" gives {_fmt(h.number)}" if h.pending else "")
+                     + (" from your earlier values" if h.carried else ""))
         for t, carried, slack in targets:
             self._number_slips(given, decimals, t, close, slack, note,
                                " (what your earlier values give)" if carried else "")
@@ -916,12 +927,15 @@ class ClassIndex:
                 except (ValueError, ArithmeticError, TypeError, KeyError):
                     hyps = []
             self._hyps[(step, column)] = hyps
+            n = len(self.ids)
+            for h in hyps:  # one array per hypothesis, n long, turned to floats once
+                h.number = (np.broadcast_to(h.number, (n,)) if isinstance(h.number, np.ndarray)
+                            else np.full(n, float(h.number))).tolist()
         out = []
         for h in hyps:
-            v = float(np.broadcast_to(h.number, (len(self.ids),))[i]) if isinstance(h.number, np.ndarray) \
-                else float(h.number)
+            v = h.number[i]
             if math.isfinite(v):
-                out.append(_Hyp(h.code, h.text + f" gives {_fmt(v)}", v))
+                out.append(_Hyp(h.code, h.text, v, False, True))
         return out
 
     def explain(self, step: str, column: str, given: float, decimals: int | None, own_id: str) -> list[str]:

@@ -152,11 +152,30 @@ def _md_text(s: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>|#])", r"\\\1", " ".join(str(s).split()))
 
 
+_TEX_ACCENTS = {"\u0301": "'", "\u0300": "`", "\u0308": '"', "\u0302": "^", "\u0303": "~", "\u0327": "c",
+                "\u030c": "v", "\u0304": "="}
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "\u2014": "---", "\u2013": "--", "\u2019": "'", "\u2018": "`", "\u00df": r"{\ss}"}
+
+
+def _tex_char(ch: str) -> str:
+    """One character as plain pdflatex (no Unicode fonts) sets it: accented Latin letters
+    as accent commands (ë → \\"{e}), anything else it cannot set as ?."""
+    import unicodedata
+
+    if ch in _TEX_SPECIAL:
+        return _TEX_SPECIAL[ch]
+    if ord(ch) < 128:
+        return ch
+    base, *marks = unicodedata.normalize("NFD", ch)
+    if ord(base) < 128 and base.isalpha() and len(marks) == 1 and marks[0] in _TEX_ACCENTS:
+        return f"\\{_TEX_ACCENTS[marks[0]]}{{{base}}}"
+    return "?"
+
+
 def _tex_text(s: str) -> str:
-    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-    out = "".join(repl.get(ch, ch) for ch in " ".join(str(s).split()))
-    return "".join(ch if ord(ch) < 128 else "?" for ch in out)  # a plain pdflatex run has no Unicode fonts
+    return "".join(_tex_char(ch) for ch in " ".join(str(s).split()))
 
 
 def _latex(trace, blanks, answers, digits, title, student) -> str:
@@ -177,10 +196,10 @@ def _latex(trace, blanks, answers, digits, title, student) -> str:
         r"\usepackage{amsmath}",
         r"\begin{document}",
         rf"\section*{{{_tex_text(title)}}}",
-        who + rf"Evaluated at ${_point(trace, True)}$.",
+        r"\noindent " + who + rf"Evaluated at ${_point(trace, True)}$.",
         r"",
         r"\renewcommand{\arraystretch}{1.6}",
-        r"\begin{tabular}{|l|l|" + "p{3.2cm}|" * ncols + "}",
+        r"\noindent\begin{tabular}{|l|l|" + "p{3.2cm}|" * ncols + "}",
         r"\hline",
         " & ".join(heads) + r" \\ \hline",
         *rows,
