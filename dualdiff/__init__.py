@@ -8,6 +8,7 @@ Importing dualdiff imports numpy only; sympy and matplotlib are imported when a
 symbolic or plotting feature is first used.
 """
 from . import functions as _functions
+from . import arrays as _arrays  # noqa: F401  (numpy's array functions on Duals, with derivatives)
 from .dual import Dual
 from .errors import ProgramError
 from .functions import e, pi

@@ -20,6 +20,7 @@ perturbation confusion).  Duals made by hand have tag 0.
 from __future__ import annotations
 
 import itertools
+import operator
 from typing import Any
 
 import numpy as np
@@ -130,16 +131,16 @@ class Dual:
 
     def __radd__(self, o):
         y = o + self.value
-        return Dual(y, _widen(self.deriv, y, self.ndir) if type(o) is _ndarray else self.deriv, self.tag, self.ndir)
+        return Dual(y, _widen(self.deriv, y, self.ndir) if _is_array(o) else self.deriv, self.tag, self.ndir)
 
     def __rsub__(self, o):
         y = o - self.value
         d = -self.deriv
-        return Dual(y, _widen(d, y, self.ndir) if type(o) is _ndarray else d, self.tag, self.ndir)
+        return Dual(y, _widen(d, y, self.ndir) if _is_array(o) else d, self.tag, self.ndir)
 
     def __rmul__(self, o):
-        if self.ndir and type(o) is _ndarray:
-            return Dual(o * self.value, o[..., None] * self.deriv, self.tag, self.ndir)
+        if self.ndir and _is_array(o):
+            return Dual(o * self.value, _ex(o) * self.deriv, self.tag, self.ndir)
         return Dual(o * self.value, o * self.deriv, self.tag, self.ndir)
 
     def __rtruediv__(self, o):
@@ -223,8 +224,72 @@ class Dual:
         for i in range(len(self.value)):
             yield self[i]
 
-    def sum(self):
-        """Sum over all value axes (directions kept)."""
+    @property
+    def size(self) -> int:
+        return int(np.size(self.value))
+
+    # numpy's array methods: each calls the numpy function, whose handler (with the
+    # derivative rule) lives in dualdiff.arrays
+    @property
+    def T(self) -> "Dual":
+        return np.transpose(self)
+
+    def __matmul__(self, o):
+        return np.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return np.matmul(o, self)
+
+    def reshape(self, *shape, order="C"):
+        return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+
+    def transpose(self, *axes):
+        return np.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def ravel(self, order="C"):
+        return np.ravel(self, order=order)
+
+    def flatten(self, order="C"):
+        return np.ravel(self, order=order)
+
+    def squeeze(self, axis=None):
+        return np.squeeze(self, axis=axis)
+
+    def swapaxes(self, axis1, axis2):
+        return np.swapaxes(self, axis1, axis2)
+
+    def copy(self):
+        return Dual(np.copy(self.value) if type(self.value) is _ndarray else self.value,
+                    np.copy(self.deriv) if type(self.deriv) is _ndarray else self.deriv, self.tag, self.ndir)
+
+    def dot(self, o):
+        return np.dot(self, o)
+
+    def mean(self, axis=None, keepdims=False):
+        return np.mean(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return np.prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return np.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return np.min(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None):
+        return np.cumsum(self, axis=axis)
+
+    def trace(self, offset=0, axis1=0, axis2=1):
+        return np.trace(self, offset, axis1, axis2)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return np.diagonal(self, offset, axis1, axis2)
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum over all value axes (directions kept), or over ``axis`` as numpy does."""
+        if axis is not None or keepdims:
+            return np.sum(self, axis=axis, keepdims=keepdims)
         d = full_deriv(self)
         if self.ndir:
             s = d.reshape(-1, self.ndir).sum(axis=0)
@@ -252,9 +317,27 @@ number_types.add(Dual)
 
 
 # ---------------------------------------------------------------------- helpers
-def _ex(a):
-    """Give an array-valued factor a trailing axis so it scales every direction."""
-    return a[..., None] if type(a) is _ndarray else a
+def per_direction(a):
+    """Give an array-valued factor a trailing axis so it scales every direction.
+
+    The factor may be an array-valued Dual of a smaller tag (the value of an outer
+    derivative, inside a Hessian): it gets the axis too (Dual.__getitem__ keeps its own
+    directions last)."""
+    t = type(a)
+    if t is _ndarray:
+        return a[..., None]
+    if t is Dual and a.ndim:
+        return a[..., None]
+    return a
+
+
+_ex = per_direction
+
+
+def _is_array(a) -> bool:
+    """An ndarray, or a Dual whose value is an array (a constant to a Dual of larger tag)."""
+    t = type(a)
+    return t is _ndarray or (t is Dual and a.ndim > 0)
 
 
 def _widen(d, value, ndir):
@@ -262,6 +345,8 @@ def _widen(d, value, ndir):
     shape = np.shape(value) + ((ndir,) if ndir else ())
     if np.shape(d) == shape:
         return d
+    if type(d) is Dual:  # a derivative that is itself a Dual (inside a Hessian)
+        return np.broadcast_to(d, shape)
     return np.array(np.broadcast_to(d, shape))
 
 
@@ -326,29 +411,86 @@ def _mixed(x: Dual, o: Any, reflected: str, const):
             return getattr(o, reflected)(x)
     elif type(o) in number_types:
         return NotImplemented
+    elif type(o) is _ndarray and o.dtype == object:
+        # an object array of Duals (numpy code built it: np.array([x, x**2])): one
+        # array-valued Dual, then the operator again, so no derivative is dropped
+        packed = pack_objects(o)
+        if packed is not o:
+            return _FORWARD[reflected](x, packed)
     return const(x, o)
+
+
+_FORWARD = {"__radd__": operator.add, "__rsub__": operator.sub, "__rmul__": operator.mul,
+            "__rtruediv__": operator.truediv, "__rpow__": operator.pow}
+
+
+def pack_objects(a: np.ndarray) -> Any:
+    """An object array whose entries are numbers and scalar Duals, as one array-valued Dual
+    (layer by layer for nested tags); the array itself when it holds no Dual.
+
+    >>> import numpy as np
+    >>> pack_objects(np.array([Dual(2.0, 1.0), 3.0], dtype=object))
+    Dual(array([2., 3.]), array([1., 0.]))
+    """
+    flat = a.ravel()
+    tag, n, found = -1, 0, False
+    for e in flat:
+        if type(e) is Dual:
+            if e.ndim:
+                raise TypeError("an object array holding array-valued Duals is not supported; "
+                                "build the array with numpy.stack or numpy.concatenate")
+            found = True
+            if e.tag > tag:
+                tag, n = e.tag, e.ndir
+            elif e.tag == tag:
+                n = n or e.ndir
+    if not found:
+        return a
+    values = np.empty(a.shape, dtype=object)
+    derivs = np.empty(a.shape + ((n,) if n else ()), dtype=object)
+    zero = np.zeros(n) if n else 0.0
+    for i, e in enumerate(flat):
+        idx = np.unravel_index(i, a.shape)
+        if type(e) is Dual and e.tag == tag:
+            values[idx] = e.value
+            derivs[idx] = e.deriv if (n == 0 or e.ndir) else np.full(n, e.deriv)
+        else:
+            values[idx] = e
+            derivs[idx] = zero
+    return Dual(_settle(values), _settle(derivs), tag, n)
+
+
+def _settle(a: np.ndarray) -> Any:
+    """An object array as floats, or packed again when it still holds (smaller-tag) Duals."""
+    packed = pack_objects(a)
+    if packed is not a:
+        return packed
+    try:
+        return a.astype(float)
+    except (TypeError, ValueError):
+        return a
 
 
 def _add_const(x, c):
     y = x.value + c
-    return Dual(y, _widen(x.deriv, y, x.ndir) if type(c) is _ndarray else x.deriv, x.tag, x.ndir)
+    return Dual(y, _widen(x.deriv, y, x.ndir) if _is_array(c) else x.deriv, x.tag, x.ndir)
 
 
 def _sub_const(x, c):
     y = x.value - c
-    return Dual(y, _widen(x.deriv, y, x.ndir) if type(c) is _ndarray else x.deriv, x.tag, x.ndir)
+    return Dual(y, _widen(x.deriv, y, x.ndir) if _is_array(c) else x.deriv, x.tag, x.ndir)
 
 
 def _mul_const(x, c):
-    if x.ndir and type(c) is _ndarray:
-        return Dual(x.value * c, x.deriv * c[..., None], x.tag, x.ndir)
+    if x.ndir and _is_array(c):
+        return Dual(x.value * c, x.deriv * _ex(c), x.tag, x.ndir)
     return Dual(x.value * c, x.deriv * c, x.tag, x.ndir)
 
 
 def _div_const(x, c):
     y = _div(x.value, c)
-    if x.ndir and type(c) is _ndarray:
-        return Dual(y, x.deriv / c[..., None], x.tag, x.ndir)
+    if x.ndir and _is_array(c):
+        return Dual(y, x.deriv / _ex(c), x.tag, x.ndir)
     return Dual(y, x.deriv / c, x.tag, x.ndir)
 
 

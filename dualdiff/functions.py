@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import dual as _dual_module, jet as _jet_module, numerics as nx
-from .dual import Dual
+from .dual import Dual, per_direction as _ex
 from .jet import Jet, jet_apply
 from .registry import dispatch_function, dispatch_ufunc, ops
 from .rules import REQUIRED, RULES, Rule, on_change
@@ -165,8 +165,8 @@ def _make(rule: Rule) -> Callable[..., Any]:
                 fp = deriv(v, y, *params)
             except ZeroDivisionError:
                 raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {v!r}") from None
-            if x.ndir and type(fp) is _ndarray:
-                fp = fp[..., None]
+            if x.ndir:  # an array factor (or array-valued outer Dual) scales every direction
+                fp = _ex(fp)
             return Dual(y, fp * x.deriv, x.tag, x.ndir)
         if t is _ndarray:
             if x is _memo[0] and not params:  # inside a rule on this very array: reuse
@@ -213,8 +213,8 @@ def _make(rule: Rule) -> Callable[..., Any]:
                     fp = deriv(v, y)
                 except ZeroDivisionError:
                     raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {v!r}") from None
-                if x.ndir and type(fp) is _ndarray:
-                    fp = fp[..., None]
+                if x.ndir:  # an array factor (or array-valued outer Dual) scales every direction
+                    fp = _ex(fp)
                 return Dual(y, fp * x.deriv, x.tag, x.ndir)
         return core(x)
 
@@ -247,9 +247,9 @@ def _make_binary(rule: Rule) -> Callable[[Any, Any], Any]:
             fx, fy = slopes(xv, yv)
             d = None
             if xs:
-                d = (fx[..., None] if n and type(fx) is _ndarray else fx) * x.deriv
+                d = (_ex(fx) if n else fx) * x.deriv
             if ys:
-                dy = (fy[..., None] if n and type(fy) is _ndarray else fy) * y.deriv
+                dy = (_ex(fy) if n else fy) * y.deriv
                 d = dy if d is None else d + dy
             return Dual(core(xv, yv), d, tag, n)
         if tx is Jet or ty is Jet:
@@ -317,8 +317,8 @@ def _on_array(x: Dual, v: np.ndarray, name: str, kn: Callable, deriv: Callable) 
         raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {v!r}") from None
     finally:
         _memo[:] = outer
-    if x.ndir and type(fp) is _ndarray:
-        fp = fp[..., None]
+    if x.ndir:  # an array factor (or array-valued outer Dual) scales every direction
+        fp = _ex(fp)
     return Dual(y, fp * x.deriv, x.tag, x.ndir)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .dual import Dual, full_deriv, new_tag
+from .dual import Dual, full_deriv, new_tag, pack_objects
 from .jet import Jet
 from .numerics import backend_of
 
@@ -25,10 +25,15 @@ from .numerics import backend_of
 # seeding and reading back
 # ---------------------------------------------------------------------------
 def _as_point(x: Any) -> Any:
-    """Lists become float arrays; Duals (an outer derivative) and exact values pass through."""
+    """Lists become float arrays; Duals (an outer derivative) and exact values pass through;
+    an object array or list of Duals becomes one array-valued Dual."""
     if isinstance(x, (list, tuple)):
-        arr = np.asarray(x)
+        arr = np.asarray(x) if not any(type(e) is Dual for e in x) else np.array(x, dtype=object)
+        if arr.dtype == object:
+            return pack_objects(arr)
         return arr.astype(float) if arr.dtype.kind in "biu" else arr
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        return pack_objects(x)
     if isinstance(x, np.ndarray) and x.dtype.kind in "biu":
         return x.astype(float)
     return x
@@ -63,6 +68,12 @@ def _split(y: Any, tag: int, ndir: int = 0) -> tuple[Any, Any]:
     if isinstance(y, (tuple, list)):
         parts = [_split(item, tag, ndir) for item in y]
         return type(y)(p[0] for p in parts), type(y)(p[1] for p in parts)
+    if type(y) is np.ndarray and y.dtype == object:  # numpy code built an array of Duals
+        y = pack_objects(y)
+    elif type(y) is Jet and any(type(c) is Dual for c in y.coeffs):
+        # a Jet whose coefficients depend on this input: differentiate each coefficient
+        parts = [_split(c, tag, ndir) for c in y.coeffs]
+        return Jet([p[0] for p in parts]), Jet([p[1] for p in parts])
     if type(y) is Dual and y.tag == tag:
         d = full_deriv(y)
         if isinstance(d, np.ndarray) and not d.flags.writeable:
@@ -102,46 +113,94 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     return value_and_derivative(f, x)[1]
 
 
-def _seed_all(w: Any) -> tuple[Dual, int, tuple]:
-    """w with one direction per entry (identity tangents): the whole gradient in one pass."""
+# Inputs of up to ONE_PASS entries are differentiated in one pass with every direction
+# at once (an n×n identity as seed); larger ones in passes of CHUNK directions each
+# (ForwardDiff's chunk mode), so memory stays O(n·CHUNK) instead of O(n²): a gradient
+# of 20,000 inputs seeds 20,000×CHUNK numbers per pass, not 20,000².  Each direction's
+# arithmetic is the same in either mode, so the results are identical.
+ONE_PASS = 1000
+CHUNK = 128
+
+
+def _chunks(w: Any, chunk: int | None) -> tuple[Any, tuple, int, int, list]:
+    """(point, value shape, number of entries, tag, [(start, stop), ...]) for a seeding."""
     w = _as_point(w)
-    shape = np.shape(_primal(w) if type(w) is Dual else w)
+    shape = tuple(np.shape(_primal(w) if type(w) is Dual else w))
     n = int(np.prod(shape)) if shape else 1
-    tag = new_tag()
-    return Dual(w, np.eye(n).reshape(shape + (n,)), tag, n), tag, shape
+    if chunk is not None and (not isinstance(chunk, (int, np.integer)) or chunk < 1):
+        raise ValueError(f"chunk must be a positive integer, got {chunk!r}")
+    size = chunk if chunk is not None else (n if n <= ONE_PASS else CHUNK)
+    size = max(1, min(size, n)) if n else 1
+    return w, shape, n, new_tag(), [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
 
-def gradient(f: Callable[[Any], Any], w: Any) -> np.ndarray:
-    """∇f(w) for scalar f of a vector w, in one multi-direction forward pass.
+def _seed(w: Any, shape: tuple, n: int, tag: int, lo: int, hi: int) -> Dual:
+    """w with directions lo..hi-1 (unit tangents of those entries)."""
+    c = hi - lo
+    d = np.zeros((n, c))
+    d[np.arange(lo, hi), np.arange(c)] = 1.0
+    return Dual(w, d.reshape(shape + (c,)), tag, c)
+
+
+def _join(parts: list, axis: int) -> Any:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
+
+
+def gradient(f: Callable[[Any], Any], w: Any, *, chunk: int | None = None) -> np.ndarray:
+    """∇f(w) for scalar f of an array w: all directions in one forward pass (in passes of
+    ``chunk`` directions for a large w), shaped like w.
 
     >>> gradient(lambda w: w[0] * w[1], [2.0, 5.0])
     array([5., 2.])
     """
-    seed, tag, shape = _seed_all(w)
-    y = f(seed)
-    if np.ndim(_primal(y)) != 0:
-        raise ValueError(f"gradient: f must return a scalar, got shape {np.shape(_primal(y))}; use jacobian")
-    _, d = _split(y, tag, seed.ndir)
+    w, shape, n, tag, spans = _chunks(w, chunk)
+    if n == 0:
+        y = f(Dual(w, np.zeros(shape), tag, 0))
+        if np.ndim(_primal(y)) != 0:
+            raise ValueError(f"gradient: f must return a scalar, got shape {np.shape(_primal(y))}; use jacobian")
+        return np.zeros(shape)
+    parts = []
+    for lo, hi in spans:
+        seed = _seed(w, shape, n, tag, lo, hi)
+        y = f(seed)
+        if type(y) is np.ndarray and y.dtype == object:
+            y = pack_objects(y)
+        if np.ndim(_primal(y)) != 0:
+            raise ValueError(f"gradient: f must return a scalar, got shape {np.shape(_primal(y))}; use jacobian")
+        parts.append(_split(y, tag, seed.ndir)[1])
+    d = _join(parts, 0)
     return d if np.shape(d) == shape else np.reshape(d, shape)
 
 
-def jacobian(f: Callable[[Any], Any], w: Any) -> np.ndarray:
-    """The Jacobian J[i, j] = ∂f_i/∂w_j as a 2-D array, in one forward pass.
+def jacobian(f: Callable[[Any], Any], w: Any, *, chunk: int | None = None) -> np.ndarray:
+    """The Jacobian J[i, j] = ∂f_i/∂w_j as a 2-D array (outputs and inputs flattened), in
+    one forward pass (in passes of ``chunk`` directions for a large w).
 
     >>> jacobian(lambda w: [w[0] * w[1], w[0] + w[1]], [2.0, 5.0])
     array([[5., 2.],
            [1., 1.]])
     """
-    seed, tag, shape = _seed_all(w)
-    y = f(seed)
+    w, shape, n, tag, spans = _chunks(w, chunk)
+    if n == 0:
+        y = _flat_rows(f(Dual(w, np.zeros(shape), tag, 0)), tag, 0, value_only=True)
+        return np.zeros((np.size(y), 0))
+    parts = [_flat_rows(f(_seed(w, shape, n, tag, lo, hi)), tag, hi - lo) for lo, hi in spans]
+    return _join(parts, 1)
+
+
+def _flat_rows(y: Any, tag: int, c: int, value_only: bool = False) -> Any:
+    """f's result (a scalar, an array, a list or tuple of them) as rows: (outputs, c)."""
     if isinstance(y, (list, tuple)):
-        rows = [_split(item, tag, seed.ndir)[1] for item in y]
-        return np.array([np.reshape(r, (-1,)) if isinstance(r, np.ndarray) else r for r in rows],
-                        dtype=object if any(type(r) is Dual for r in rows) else float)
-    _, d = _split(y, tag, seed.ndir)
-    if type(d) is Dual:  # inside hessian: an outer Dual holding the rows
-        return d
-    return np.reshape(d, (-1, seed.ndir))
+        rows = [_flat_rows(item, tag, c, value_only) for item in y]
+        if value_only:
+            return np.concatenate([np.ravel(r) for r in rows]) if rows else np.zeros(0)
+        return _join(rows, 0) if rows else np.zeros((0, c))
+    if type(y) is np.ndarray and y.dtype == object:
+        y = pack_objects(y)
+    if value_only:
+        return np.asarray(_primal(y), dtype=float)
+    _, d = _split(y, tag, c)
+    return np.reshape(d, (-1, c))
 
 
 def jvp(f: Callable[[Any], Any], w: Any, v: Any) -> tuple[Any, Any]:

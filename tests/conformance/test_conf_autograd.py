@@ -67,6 +67,7 @@ def _power_zero_base_works() -> bool:
     # SPEC §2: 0 ** y with a Dual y > 0 is 0 with the one-sided derivative
     try:
         dd.derivative(lambda z: dd.derivative(lambda y: 0.0 ** y, z), 0.5)
+        dd.nth_derivative(lambda y: 0.0 ** y, 0.5, 2)  # the Jet path too
         return True
     except (ValueError, ZeroDivisionError, TypeError):
         return False
