@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors", "numerics", "files", "numfmt", "tolerance", "registry"),  # leaves: stdlib/numpy only
     ("rules",),                                   # the rule table
     ("dual", "jet"),                              # the number types
-    ("functions",),                               # generated from the table
+    ("functions", "arrays"),                      # generated from the table; numpy array code on Duals
     ("operators",),                               # derivative … taylor
     ("program", "parse", "printing", "evaluate", "formula"),  # programs: data, text, evaluation
     ("trace", "record"),                          # traces of programs and of callables
