@@ -742,6 +742,21 @@ def _norm(x, ord=None, axis=None, keepdims=False):
 
 
 # ---------------------------------------------------------------------------
+# arithmetic with an object array of Duals on the left (np.array([x, 2.0]) * y): numpy
+# hands it to Dual's ufunc handler, which must see one Dual, not an array of them
+# ---------------------------------------------------------------------------
+def _packing(handler: Callable) -> Callable:
+    def packed(*inputs):
+        return handler(*(_obj(x) if type(x) is _ndarray and x.dtype == object else x for x in inputs))
+    return packed
+
+
+for _ufunc in (np.add, np.subtract, np.multiply, np.true_divide, np.power):
+    if _ufunc in HANDLED_UFUNCS:
+        HANDLED_UFUNCS[_ufunc] = _packing(HANDLED_UFUNCS[_ufunc])
+
+
+# ---------------------------------------------------------------------------
 # results of f: object arrays, lists and tuples holding Duals
 # ---------------------------------------------------------------------------
 def unpack(y: Any) -> Any:
