@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("program", "parse", "printing", "evaluate", "formula"),  # programs: data, text, evaluation
     ("trace", "record"),                          # traces of programs and of callables
     ("handtable",),                               # reading hand tables (the whole package)
-    ("render", "symbolic", "verify", "reference", "audit", "diagnose", "worksheet"),  # readers of a trace
+    ("render", "symbolic", "verify", "reference", "audit", "diagnose", "worksheet", "subgradients"),  # readers of a trace
     ("grading", "report", "plotting", "plot", "diffexpr"),  # batches, figures, one expression
     ("dualdiff",),                                # the public face (__init__)
     ("cli", "__main__"),                          # the command line; nothing imports it
