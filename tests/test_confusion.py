@@ -80,3 +80,67 @@ def test_jet_inside_derivative():
     # d/dx f''(x)/2 for f(t) = x·t³ at t = 1: f'' = 6x, coefficient 3x -> d/dx = 3.
     got = derivative(lambda x: dd.taylor(lambda t: x * t ** 3, 1.0, 2)[2], 2.0)
     assert got == 3.0
+
+
+# ---------------------------------------------------------------- third order and beyond
+# (issue 11 item 2: nesting to any depth; exact references: the functions are polynomials
+# or closed forms whose derivatives are written out, or sympy's.)
+def test_hessian_nested_in_gradient_of_one_entry():
+    # H(y)[0, 1] of x0² x1 is 2 y0, whose gradient is (2, 0).  A confused implementation
+    # returned (0, 0).
+    got = gradient(lambda y: hessian(lambda x: x[0] ** 2 * x[1], y)[0, 1], [1.0, 2.0])
+    np.testing.assert_array_equal(got, [2.0, 0.0])
+
+
+def test_jacobian_of_a_hessian_is_the_third_derivative_tensor():
+    # f = x0² x1 + x1³ + x0 x2²: the only third derivatives are
+    # f_001 = 2, f_111 = 6, f_022 = 2 (and their permutations), at any point.
+    def f(x):
+        return x[0] ** 2 * x[1] + x[1] ** 3 + x[0] * x[2] ** 2
+
+    T = dd.jacobian(lambda w: hessian(f, w), [0.5, -1.0, 2.0]).reshape(3, 3, 3)
+    want = np.zeros((3, 3, 3))
+    for i, j, k in ((0, 0, 1), (0, 1, 0), (1, 0, 0)):
+        want[i, j, k] = 2.0
+    want[1, 1, 1] = 6.0
+    for i, j, k in ((0, 2, 2), (2, 0, 2), (2, 2, 0)):
+        want[i, j, k] = 2.0
+    np.testing.assert_array_equal(T, want)
+
+
+def test_hessian_inside_a_gradient():
+    # f = x0³ x1 + sin(x1): tr ∇²f = 6 x0 x1 - sin(x1); its gradient is (6 x1, 6 x0 - cos x1)
+    def f(x):
+        return x[0] ** 3 * x[1] + dd.sin(x[1])
+
+    y = [0.4, 1.3]
+    got = gradient(lambda u: np.trace(hessian(f, u)), y)
+    np.testing.assert_allclose(got, [6 * y[1], 6 * y[0] - math.cos(y[1])], rtol=1e-15)
+
+
+def test_fourth_order_hessian_of_a_hessian_entry():
+    # f = x0⁴ x1: ∂²f/∂x0² = 12 x0² x1, whose Hessian is [[24 x1, 24 x0], [24 x0, 0]]
+    x = [0.75, -2.0]
+    got = hessian(lambda w: hessian(lambda u: u[0] ** 4 * u[1], w)[0, 0], x)
+    np.testing.assert_array_equal(got, [[24 * x[1], 24 * x[0]], [24 * x[0], 0.0]])
+
+
+def test_third_order_tensor_of_rosenbrock_against_sympy():
+    import sympy
+
+    n = 4
+    xs = sympy.symbols(f"x0:{n}")
+    rosen_sym = sum(100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1))
+    point = [0.5, -0.25, 0.75, 1.0]  # binary fractions: the exact tensor is exact in floats
+    subs = dict(zip(xs, [sympy.Rational(str(p)) for p in point]))
+    want = np.array([[[float(sympy.diff(rosen_sym, xs[i], xs[j], xs[k]).subs(subs))
+                       for k in range(n)] for j in range(n)] for i in range(n)])
+
+    def rosen(x):  # written with slices, as numpy code is
+        return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+    T = dd.jacobian(lambda w: hessian(rosen, w), point).reshape(n, n, n)
+    np.testing.assert_array_equal(T, want)
+    # and the Hessian itself, against sympy
+    H = np.array([[float(sympy.diff(rosen_sym, xs[i], xs[j]).subs(subs)) for j in range(n)] for i in range(n)])
+    np.testing.assert_array_equal(hessian(rosen, point), H)
