@@ -27,6 +27,7 @@ sign           sign dropped (or added)
 decimal        decimal point shifted
 transposed     digits transposed (two or three neighbouring digits)
 digit          one digit wrong
+too-few-digits right as far as written (an imprecise cell, or a cell judged by rtol/atol)
 none           none found
 ============== ==========================================================
 
@@ -71,6 +72,7 @@ CATALOGUE: dict[str, str] = {
     "decimal": "decimal point shifted",
     "transposed": "digits transposed",
     "digit": "one digit wrong",
+    "too-few-digits": "right as far as written, but too few digits written",
     "none": "none found",
 }
 _ORDER = {code: i for i, code in enumerate(CATALOGUE)}
@@ -649,6 +651,10 @@ class Diagnoser:
 
         def note(code: str, text: str) -> None:
             found.setdefault(code, text)
+
+        if close(truth):  # nothing is wrong with the digits written: there are too few of them
+            return Diagnosis(("too-few-digits",), f"{CATALOGUE['too-few-digits']} ({_fmt(given)} agrees with "
+                                                  f"{_fmt(truth)} to its last written digit)")
 
         targets = [(truth, False, 0.0)]
         if rounded is not None and step.node is not None and \

@@ -558,3 +558,36 @@ def test_a_miswritten_earlier_cell_is_recognised():
     assert "digit" in got[("v3", "value")].diagnosis.codes
     assert "miswritten" in got[("u4", "d/dx")].diagnosis.codes
     assert "v3" in got[("u4", "d/dx")].diagnosis.sentence
+
+
+def test_diagnosis_in_text_json_and_gradescope_output(capsys, tmp_path):
+    import json
+
+    from dualdiff.cli import main
+
+    hand = tmp_path / "hand.csv"
+    hand.write_text("step,value,d/dx\nu1,0.84147098,0.54030231\nv1,0.54030123,-0.84147098\n", encoding="utf-8")
+    program = str(ROOT / "traces/sincos_worksheet.dd")
+    main(["check", program, str(hand)])
+    text = capsys.readouterr().out
+    assert "[transposed] digits transposed" in text
+    main(["check", program, str(hand), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    cell = next(c for c in doc["cells"] if (c["step"], c["column"]) == ("v1", "value"))
+    assert cell["diagnosis"]["code"] == "transposed" and cell["diagnosis"]["codes"] == ["transposed"]
+    main(["check", program, str(hand), "--format", "gradescope"])
+    out = capsys.readouterr().out
+    doc = json.loads(out)
+    tests = doc["tests"] if "tests" in doc else next(iter(doc.values()))["tests"]
+    assert any("digits transposed" in t["output"] for t in tests)
+
+
+def test_right_but_too_few_digits_is_said_so():
+    trace = dd.trace_program("x = 1\nu = sin(x)")
+    report = trace.verify({"u": ("0.84", "0.5403")}, tol={"rtol": 1e-6})
+    c = next(c for c in report.cells if (c.step, c.column) == ("u", "value"))
+    assert c.verdict == "wrong" and c.diagnosis.codes == ("too-few-digits",)
+    report = trace.verify({"u": ("0.8", "0.5403")})       # one significant digit: imprecise
+    c = next(c for c in report.cells if (c.step, c.column) == ("u", "value"))
+    if c.verdict == "imprecise":
+        assert c.diagnosis.codes == ("too-few-digits",)
