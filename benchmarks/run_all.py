@@ -53,7 +53,8 @@ class _printed:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-write", action="store_true", help="print the results, do not write RESULTS.md")
-    ap.add_argument("--only", nargs="*", choices=["scalar", "vectorized", "gradient", "import", "trace", "verify", "course"],
+    ap.add_argument("--only", nargs="*", choices=["scalar", "vectorized", "gradient", "import", "trace", "verify", "course",
+                                                 "network"],
                     help="run only these workloads")
     args = ap.parse_args()
 
@@ -63,13 +64,15 @@ def main() -> None:
     import bench_vectorized
 
     import bench_course
+    import bench_network
     import bench_trace
     import bench_verify
 
     mods = {"scalar": bench_scalar, "vectorized": bench_vectorized, "gradient": bench_gradient,
             "import": bench_import, "trace": _printed(bench_trace, "5. Tracer and command line"),
             "verify": _printed(bench_verify, "6. Grading hand tables"),
-            "course": _printed(bench_course, "7. A course: diagnosis and per-student variants")}
+            "course": _printed(bench_course, "7. A course: diagnosis and per-student variants"),
+            "network": bench_network}
     sections, summaries = [], {}
     t0 = time.perf_counter()
     for name, mod in mods.items():
@@ -107,6 +110,12 @@ def main() -> None:
         for n, s in summaries["gradient"].items():
             rows.append([f"3 gradient n={n}: n separate passes ÷ one pass", "(report)",
                          f"{s['sep_vs_grad']:.0f}×", "–"])
+    if "network" in summaries:
+        s = summaries["network"]
+        h0, h1 = sorted(s["ratio"])
+        rows.append([f"8 network: trace + adjoints ÷ numpy forward, h = {h0} → {h1}", "growth ≤ 1.2",
+                     f"{s['ratio'][h0]:.1f}× → {s['ratio'][h1]:.1f}× (growth {s['growth']:.2f})",
+                     C.verdict(s["target_met"])])
     if "import" in summaries:
         s = summaries["import"]
         rows.append(["4 import dualdiff ÷ import numpy", "≤ 1.5×", f"{s['ratio']:.2f}×", C.verdict(s["target_met"])])

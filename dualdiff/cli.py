@@ -26,7 +26,7 @@ def _at_pairs(items: Sequence[str] | None) -> dict[str, str]:
     """``--at x=1 --at y=2`` or ``--at x=1,y=2`` → {"x": "1", "y": "2"} (values parsed later)."""
     out: dict[str, str] = {}
     for item in items or ():
-        for part in item.split(","):
+        for part in _split_top(item):
             part = part.strip()
             if not part:
                 continue
@@ -37,6 +37,21 @@ def _at_pairs(items: Sequence[str] | None) -> dict[str, str]:
     return out
 
 
+def _split_top(text: str) -> list[str]:
+    """Split at commas outside brackets: ``x=[1, 2],y=3`` -> ``x=[1, 2]``, ``y=3``."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
 def wrt_names(items: Sequence[str] | None) -> list[str] | None:
     """``--wrt w,b`` and ``--wrt w b`` both give ["w", "b"]; no --wrt gives None (all inputs)."""
     if not items:
@@ -44,7 +59,9 @@ def wrt_names(items: Sequence[str] | None) -> list[str] | None:
     return [t.strip() for item in items for t in item.split(",") if t.strip()]
 
 
-def _number(name: str, text: str) -> float:
+def _number(name: str, text: str) -> Any:
+    if text.startswith("["):  # a vector or matrix: read by the program parser (trace coerces it)
+        return text
     try:
         v = float(text)
     except ValueError:
@@ -61,7 +78,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     program = load_program(args.program)
     at: dict[str, Any] = {k: (v if args.exact else _number(k, v)) for k, v in _at_pairs(args.at).items()}
     tr = trace_program(program, at=at, wrt=wrt_names(args.wrt), expand=args.expand, adjoints=args.adjoints,
-                       exact=args.exact)
+                       exact=args.exact, order=args.order)
     report = None
     if args.check:
         # sympy's check repeats the float arithmetic, so it cannot see digits lost to
@@ -227,7 +244,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     figure_classes()  # fail first, with the install hint
     out = Path(args.out)
-    plot(args.expr, tuple(args.range), at=args.at, out=out, points=args.points)
+    target: Any = args.expr
+    if args.expr.endswith(".dd"):  # a program: its output against one input (--wrt)
+        from .plotting import program_function
+
+        target = program_function(args.expr, args.wrt)
+    elif args.wrt:
+        raise UsageError("--wrt is for plotting a program (a .dd file) against one of its inputs")
+    plot(target, tuple(args.range), at=args.at, out=out, points=args.points)
     print(f"wrote {out}")
     return EXIT_OK
 
@@ -250,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Evaluate a .dd program and print every step with its value and derivatives.",
                        epilog="examples:\n  dualdiff table traces/sincos_worksheet.dd\n"
                               "  dualdiff table traces/sincos_worksheet.dd --at x=2 --format latex --digits 6\n"
-                              "  dualdiff table traces/backprop.dd --adjoints --check")
+                              "  dualdiff table traces/backprop.dd --adjoints --check\n"
+                              "  dualdiff table traces/softmax.dd --at 'z=[1, 2, 0.5]'\n"
+                              "  dualdiff table traces/sigmoid_hessian.dd --wrt w,b --order 2")
     t.add_argument("program", help="a .dd program file")
     t.add_argument("--at", action="extend", nargs="+", metavar="NAME=VALUE", help="set an input (repeat, or x=1,y=2)")
     t.add_argument("--wrt", action="extend", nargs="+", metavar="NAMES", help="inputs to differentiate with respect to, comma-separated (default: all)")
@@ -260,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--adjoints", action="store_true", help="add the reverse-mode column ∂output/∂step")
     t.add_argument("--check", action="store_true", help="cross-check every derivative with sympy (exit 1 on disagreement)")
     t.add_argument("--exact", action="store_true", help="compute with exact sympy numbers (inputs as fractions)")
+    t.add_argument("--order", type=int, default=1, choices=[1, 2],
+                   help="2 adds the second derivatives d²/dw², d²/dw db with respect to the wrt inputs")
     t.set_defaults(run=cmd_table)
 
     d = sub.add_parser("diff", help="value and derivatives of one expression",
@@ -271,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "  dualdiff diff 'selu(x)' --at x=0 --order 3 --side right")
     d.add_argument("expr", help="an expression in the program language, e.g. 'sin(x)**2'")
     d.add_argument("--at", action="extend", nargs="+", metavar="NAME=VALUE", help="the point (every name the expression uses)")
-    d.add_argument("--order", type=int, default=1, help="highest derivative order (one variable; default 1)")
+    d.add_argument("--order", type=int, default=1,
+                   help="highest derivative order (default 1; with several variables at most 2: the Hessian)")
     d.add_argument("--format", default="simple", metavar="FMT", help=fmt_help)
     d.add_argument("--digits", type=int, default=12, help="significant digits (default 12)")
     d.add_argument("--side", choices=["left", "right"], default=None,
@@ -336,12 +365,15 @@ def build_parser() -> argparse.ArgumentParser:
                         formatter_class=argparse.RawDescriptionHelpFormatter,
                         description="Plot an expression of x and its derivative.",
                         epilog="examples:\n  dualdiff plot 'sigmoid(x)' --range -6 6 --out sigmoid.png\n"
-                               "  dualdiff plot 'relu(x)' --range -2 2 --at 1 --out relu.svg")
-    pl.add_argument("expr", help="an expression of x")
+                               "  dualdiff plot 'relu(x)' --range -2 2 --at 1 --out relu.svg\n"
+                               "  dualdiff plot traces/relu_net.dd --range -2 2 --wrt x1 --out relu_net.png")
+    pl.add_argument("expr", help="an expression of x, or a .dd program (with --wrt)")
     pl.add_argument("--range", nargs=2, type=float, required=True, metavar=("A", "B"), help="the x range")
     pl.add_argument("--at", type=float, default=None, metavar="X0", help="draw the tangent line at X0")
     pl.add_argument("--out", default="plot.png", help="output file (.png or .svg; default plot.png)")
     pl.add_argument("--points", type=int, default=801, help="number of grid points (default 801)")
+    pl.add_argument("--wrt", default=None, metavar="NAME",
+                    help="for a .dd program: the input on the x axis (the others keep their values)")
     pl.set_defaults(run=cmd_plot)
     return p
 

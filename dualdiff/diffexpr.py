@@ -1,8 +1,10 @@
 """``dualdiff diff EXPR --at x=1 [--order N]``: the value and derivatives of one expression.
 
 One variable: f, f', …, f⁽ᴺ⁾ from a single Jet pass.  Several variables: the value and
-the gradient from one multi-direction Dual pass (order 1 only).  Kinks met are noted
-below the table, with the one-sided derivatives beside the convention's.
+the gradient from one multi-direction Dual pass; with ``--order 2`` also the Hessian
+(every ∂²f/∂a∂b, forward over forward; JSON adds ``"gradient"`` and ``"hessian"`` in
+the order the variables first appear).  Kinks met are noted below the table, with the
+one-sided derivatives beside the convention's.
 """
 from __future__ import annotations
 
@@ -52,9 +54,11 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
     if side not in (None, "left", "right"):
         raise ProgramError(f"--side must be left or right, got {side!r}")
 
-    if len(names) > 1 and order > 1:
-        raise ProgramError("--order above 1 needs an expression of one variable")
+    if len(names) > 1 and order > 2:
+        raise ProgramError("--order above 2 needs an expression of one variable "
+                           "(with several variables: --order 2 gives the Hessian)")
     sides: dict[str, list] = {}
+    extra_json: dict = {}
     if len(names) <= 1:
         var = names[0] if names else "x"
         x0 = point.get(var, 0.0)
@@ -65,10 +69,20 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
     else:
         if side is not None:
             raise ProgramError("--side needs an expression of one variable")
-        tr = trace_program(f"f = {expr}", at=point)
-        kinks = list(tr.output.kinks)
-        values = [tr.output.value] + [tr.output.derivs[w] for w in tr.wrt]
-        labels = ["f"] + [f"∂f/∂{w}" for w in tr.wrt]
+        tr = trace_program(f"f = {expr}", at=point, wrt=names, order=max(order, 1))
+        out = tr.output
+        kinks = list(out.kinks)
+        values = [out.value] + ([out.derivs[w] for w in tr.wrt] if order else [])
+        labels = ["f"] + ([f"∂f/∂{w}" for w in tr.wrt] if order else [])
+        extra_json["variables"] = list(tr.wrt)
+        if order:
+            extra_json["gradient"] = [json_number(out.derivs[w]) for w in tr.wrt]
+        if order == 2:
+            for i, a in enumerate(tr.wrt):
+                for b in tr.wrt[i:]:
+                    labels.append(f"∂²f/∂{a}²" if a == b else f"∂²f/∂{a}∂{b}")
+                    values.append(out.derivs2[a, b])
+            extra_json["hessian"] = [[json_number(out.derivs2[a, b]) for b in tr.wrt] for a in tr.wrt]
     notes = _kink_notes(kinks, side, labels, values, sides, digits)
     column = "value" if side is None else side
     if fmt == "json":
@@ -79,7 +93,8 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
         for s, vals in sides.items():
             doc[s] = {lab: json_number(v) for lab, v in zip(labels, vals)}
         doc["notes"] = notes
-        return json.dumps(doc, indent=2)
+        doc.update(extra_json)
+        return json.dumps(doc, indent=2, ensure_ascii=False)
     headers = ["derivative", column] + list(sides)
     rows = [[lab, format_number(v, digits)] + [format_number(sides[s][i], digits) for s in sides]
             for i, (lab, v) in enumerate(zip(labels, values))]

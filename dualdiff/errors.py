@@ -43,3 +43,9 @@ class ProgramError(ValueError):
 
 class HandTableError(ValueError):
     """A hand table that cannot be used at all (one-line reason in the message)."""
+
+
+class ShapeError(ProgramError):
+    """Operands of a vector/matrix operation whose shapes do not fit (the message names
+    both shapes). Raised without a position by :mod:`dualdiff.vectorops`; the evaluator
+    re-raises it as a ``ProgramError`` at the operation's line and column."""

@@ -23,11 +23,15 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from . import vectorops as A
 from . import functions as F
-from .errors import ProgramError
-from .program import Assignment, BinOp, Call, Const, Name, Num, UnaryOp, fold
+from .errors import ProgramError, ShapeError
+from .program import Assignment, BinOp, Call, Const, Index, ListLit, Name, Num, UnaryOp, fold
 from .printing import expr_to_text
 from .rules import RULES
+
+MAX_INPUT_ELEMENTS = 100_000   # entries of one vector/matrix input (at= / --at)
+MAX_ARRAY_ELEMENTS = 1_000_000  # entries of any value a program computes (W @ x can grow)
 
 __all__ = ["Evaluator", "expand_assignments", "coerce_input"]
 
@@ -61,7 +65,26 @@ class Evaluator:
 
     def evaluate(self, node: Any, env: Mapping[str, Any]) -> Any:
         return fold(node, name=env.__getitem__, num=self.number, const=self.const, call=self.call,
-                    power=self.power)
+                    power=self.power, matmul=A.matmul, listlit=self.listlit, index=A.index,
+                    check=self.check)
+
+    def listlit(self, items: list) -> Any:
+        if self.exact:
+            raise ProgramError("exact traces (--exact) of vectors and matrices are not supported")
+        return A.stack(items)
+
+    def check(self, node: Any, operands: list) -> None:
+        """Shapes of an operation's operands, checked before it runs; a misfit is a
+        ProgramError at the operation's line and column naming both shapes."""
+        shapes = [A.shape_of(o) for o in operands]
+        if not any(shapes) and ((type(node) is BinOp and node.op != "@") or
+                                (type(node) is Call and node.func not in _NEEDS_VECTOR
+                                 and node.func != "transpose")):
+            return  # scalars only: the common case, nothing to check
+        try:
+            _check_shapes(node, shapes)
+        except ShapeError as err:
+            raise ProgramError(err.reason, node.line, node.col) from None
 
     def power(self, a: Any, b: Any) -> Any:
         if self.exact:
@@ -69,6 +92,10 @@ class Evaluator:
         return a ** b
 
     def call(self, func: str, args: list) -> Any:
+        if func in _ARRAY_CALLS and not (func == "max" and len(args) == 2):  # max(a, b): the rule
+            if func == "max" and A.argmax_index(args[0])[1]:
+                self.kinks.append("max at a tie")
+            return _ARRAY_CALLS[func](*args)
         rule = RULES[func]
         if rule.kink is not None:
             at = F.primal(args[0])
@@ -84,7 +111,72 @@ class Evaluator:
 
 
 def _short(v: Any) -> str:
+    if isinstance(v, np.ndarray):
+        return "an entry 0"
     return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+_ARRAY_CALLS = {"sum": A.total, "mean": A.mean, "dot": A.dot, "max": A.amax, "transpose": A.transpose}
+_NEEDS_VECTOR = {"sum", "mean", "max", "softmax", "logsumexp", "dot"}
+
+
+def _check_shapes(node: Any, shapes: list[tuple[int, ...]]) -> None:
+    kind = type(node)
+    if kind is BinOp:
+        if node.op == "@":
+            out = A.matmul_shape(shapes[0], shapes[1])
+        else:
+            out = A.broadcast_shape(node.op, shapes[0], shapes[1])
+        _check_size(out)
+    elif kind is Call:
+        func = node.func
+        what = expr_to_text(node.args[0])
+        binary = getattr(RULES.get(func), "partials", None) is not None  # hypot, atan2, max(a, b), …
+        if binary and len(shapes) == 2:
+            A.broadcast_shape(func, shapes[0], shapes[1])
+            return
+        if func in _NEEDS_VECTOR and not shapes[0]:
+            raise ShapeError(f"{func}({what}): {func} needs a vector, but {what} is a scalar")
+        if func in ("softmax", "logsumexp") and len(shapes[0]) != 1:
+            raise ShapeError(f"{func}({what}): {func} needs a vector, but {what} has shape "
+                             f"{A.show_shape(shapes[0])}")
+        if func == "dot" and (len(shapes[0]) != 1 or shapes[0] != shapes[1]):
+            raise ShapeError(f"dot needs two vectors of one length, got shapes {A.show_shape(shapes[0])} "
+                             f"and {A.show_shape(shapes[1])}")
+        if func == "transpose" and not shapes[0]:
+            raise ShapeError(f"transpose({what}): {what} is a scalar, not a matrix")
+        if func == "pow":
+            A.broadcast_shape("pow", shapes[0], shapes[1])
+        elif func not in _ARRAY_CALLS:
+            for i, sh in enumerate(shapes[1:], 1):
+                if sh:
+                    raise ShapeError(f"{func}: its parameter {expr_to_text(node.args[i])} must be a scalar, "
+                                     f"got shape {A.show_shape(sh)}")
+    elif kind is Index:
+        shape, idx = shapes[0], node.index
+        what = expr_to_text(node.target)
+        if len(idx) > len(shape):
+            raise ShapeError(f"{what} has shape {A.show_shape(shape)}: {len(idx)} "
+                             f"ind{'ex' if len(idx) == 1 else 'ices'} is too many")
+        for i, n in zip(idx, shape):
+            if not -n <= i < n:
+                raise ShapeError(f"index {i} is out of range for {what} with shape {A.show_shape(shape)} "
+                                 f"(indices are 0-based: 0 to {n - 1})")
+    elif kind is ListLit:
+        first = shapes[0]
+        for sh in shapes[1:]:
+            if sh != first:
+                raise ShapeError(f"the entries of a list literal must have one shape, got {A.show_shape(first)} "
+                                 f"and {A.show_shape(sh)} (rows of different lengths?)")
+        if len(first) > 1:
+            raise ShapeError("a list of matrices would have 3 dimensions; vectors and matrices only")
+        _check_size((len(shapes),) + first)
+
+
+def _check_size(shape: tuple[int, ...]) -> None:
+    size = int(np.prod(shape)) if shape else 1
+    if size > MAX_ARRAY_ELEMENTS:
+        raise ShapeError(f"the result would have shape {shape} ({size} entries; at most {MAX_ARRAY_ELEMENTS})")
 
 
 
@@ -94,6 +186,8 @@ def _short(v: Any) -> str:
 def _is_literal(node: Any) -> bool:
     if type(node) in (Num, Const):
         return True
+    if type(node) is ListLit:
+        return all(_is_literal(item) for item in node.items)
     return type(node) is UnaryOp and _is_literal(node.operand)
 
 
@@ -125,8 +219,14 @@ def expand_assignments(assignments: Iterable[Assignment], taken: set[str]) -> li
             inner = UnaryOp(node.op, flatten(node.operand, a, None), node.line, node.col)
         elif kind is BinOp:
             inner = BinOp(node.op, flatten(node.left, a, None), flatten(node.right, a, None), node.line, node.col)
-        else:
-            args = tuple(flatten(arg, a, None) if i == 0 else arg for i, arg in enumerate(node.args))
+        elif kind is ListLit:
+            inner = ListLit(tuple(flatten(item, a, None) for item in node.items), node.line, node.col)
+        elif kind is Index:
+            inner = Index(flatten(node.target, a, None), node.index, node.line, node.col)
+        else:  # a call: its operands (every argument of a vector function; the first otherwise)
+            every = (node.func in _ARRAY_CALLS or node.func == "pow"
+                     or getattr(RULES.get(node.func), "partials", None) is not None)
+            args = tuple(flatten(arg, a, None) if i == 0 or every else arg for i, arg in enumerate(node.args))
             inner = Call(node.func, args, node.line, node.col)
         name = target or fresh()
         out.append(Assignment(name, inner, a.line, a.col, expr_to_text(inner), False))
@@ -147,6 +247,12 @@ def expand_assignments(assignments: Iterable[Assignment], taken: set[str]) -> li
 def coerce_input(name: str, value: Any, exact: bool) -> Any:
     """An input value as the tracer computes with it: a float, or an exact sympy number
     when ``exact``; mpmath and sympy values pass through; text is parsed."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        from .parse import parse_literal
+
+        value = parse_literal(value.strip(), f"input {name}")
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return _coerce_array(name, value, exact)
     if isinstance(value, str):
         try:
             value = Fraction(value) if exact else float(value)
@@ -167,3 +273,53 @@ def coerce_input(name: str, value: Any, exact: bool) -> Any:
         return value
     return value if foreign else float(value)
 
+
+def _coerce_array(name: str, value: Any, exact: bool) -> np.ndarray:
+    """A vector or matrix input as a fresh float array (the caller's array is not kept)."""
+    if exact:
+        raise ProgramError(f"input {name}: exact traces (--exact) of vectors and matrices are not supported")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf" or value.dtype.kind == "b":
+            raise ProgramError(f"input {name}: an array of {value.dtype} is not an array of numbers")
+        if value.size > MAX_INPUT_ELEMENTS:
+            raise ProgramError(f"input {name} has {value.size} entries; at most {MAX_INPUT_ELEMENTS}")
+        arr = np.array(value, dtype=float)
+    else:
+        arr = _nested_to_array(name, value)
+    if arr.ndim > 2:
+        raise ProgramError(f"input {name} has shape {arr.shape}: vectors and matrices (at most 2 "
+                           "dimensions) only")
+    if arr.size == 0:
+        raise ProgramError(f"input {name} is empty")
+    return arr
+
+
+def _nested_to_array(name: str, value: Any) -> np.ndarray:
+    count = 0
+    rows = value
+    flat: list = []
+    shape: tuple[int, ...]
+    if all(not isinstance(v, (list, tuple, np.ndarray)) for v in rows):
+        flat = list(rows)
+        shape = (len(rows),)
+    else:
+        if not all(isinstance(v, (list, tuple, np.ndarray)) for v in rows):
+            raise ProgramError(f"input {name}: a list mixes numbers and rows")
+        lengths = {len(r) for r in rows}
+        if len(lengths) != 1:
+            raise ProgramError(f"input {name}: the rows of a matrix must have one length "
+                               f"(got lengths {', '.join(str(len(r)) for r in rows)})")
+        for r in rows:
+            if any(isinstance(v, (list, tuple, np.ndarray)) for v in r):
+                raise ProgramError(f"input {name}: vectors and matrices (at most 2 dimensions) only")
+            flat.extend(r)
+        shape = (len(rows), lengths.pop())
+    count = len(flat)
+    if count > MAX_INPUT_ELEMENTS:
+        raise ProgramError(f"input {name} has {count} entries; at most {MAX_INPUT_ELEMENTS}")
+    out = []
+    for v in flat:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ProgramError(f"input {name}: {v!r} is not a number")
+        out.append(float(v))
+    return np.array(out, dtype=float).reshape(shape)

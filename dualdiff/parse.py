@@ -6,24 +6,28 @@ skipped)::
 
     line    := [NAME '=' expr] [comment]
     expr    := term (('+' | '-') term)*
-    term    := factor (('*' | '/') factor)*
+    term    := factor (('*' | '/' | '@') factor)*
     factor  := ('+' | '-') factor | power
-    power   := atom ['**' factor]          # right-assoc; -x**2 == -(x**2), 2**-1 ok
+    power   := atom index* ['**' factor]   # right-assoc; -x**2 == -(x**2), 2**-1 ok
     atom    := NUMBER | NAME | 'pi' | 'e' | FUNC '(' expr (',' expr)* ')' | '(' expr ')'
+             | '[' expr (',' expr)* [','] ']'          # a vector; a list of lists: a matrix
+    index   := '[' INT [',' INT] ']'       # v[0], W[1, 0]; INT a whole number, '-' allowed
     NUMBER  := decimal literal: 12, 1.5, .5, 5., 1e-3, 2.5E+2 (no hex, '_', or 'j')
     NAME    := ASCII identifier, not a Python keyword, not starting with '__', not a
                function name nor a constant
 
 This is Python's expression syntax and precedence restricted to arithmetic; everything
 else (strings, attribute access, subscripts, lambdas, comprehensions, comparisons,
-boolean operators, keyword arguments, ``//``, ``%``, ``@``, bit operators, ...) is
-refused with a ``ProgramError`` saying which construct it is. The parser is a small
+boolean operators, keyword arguments, slices, computed indices, ``//``, ``%``, bit
+operators, ...) is refused with a ``ProgramError`` saying which construct it is. The parser is a small
 recursive-descent parser of its own: no user text ever reaches ``eval``, ``exec``,
 ``compile``, ``ast`` or sympy, and its error messages do not depend on the Python version.
 
 Semantics checked here: a name may be assigned once; a name may not be used on or before
 the line that assigns it; names never assigned are free inputs (``Program.free_names``);
-``name = <number>`` declares an input with a default; a program needs at least one step.
+``name = <number>`` (or a list literal of numbers: a vector or matrix) declares an input
+with a default; a program needs at least one step.  Shapes are checked by the evaluator
+(``dualdiff.evaluate``), which knows the values.
 
 Limits (hostile input ends in a ``ProgramError`` quickly and in bounded memory):
 
@@ -43,6 +47,12 @@ Limits (hostile input ends in a ``ProgramError`` quickly and in bounded memory):
 - ``MAX_CONSTANT_DIGITS``   10 000: a power of constants must provably have an exact value
                             of at most this many digits (``(9**999)**999`` is refused)
 - ``MAX_TOTAL_TOKENS``      200 000 tokens in the whole program (keeps parsing < ~1 s)
+- ``MAX_LIST_DEPTH``        2: list literals are vectors or matrices (``[[[1]]]`` is refused
+                            at its third ``[``, so 1 000-deep brackets end at once)
+- ``MAX_LITERAL_ELEMENTS``  2 000 entries in one list literal (within ``MAX_EXPR_NODES``
+                            anyway; a 10^6-entry literal is refused by the line and source
+                            limits before it is parsed); larger inputs go through ``at=``
+- ``MAX_INDICES``           2 indices (``W[1, 0]``)
 
 Literals that overflow a float (``1e999``) or underflow to zero (``1e-999``) are refused.
 Nothing is folded or evaluated here; the bounds above only keep a later evaluator (which
@@ -61,9 +71,20 @@ from typing import Any, NamedTuple, NoReturn
 
 from .errors import ProgramError
 from .program import (
-    Assignment, BinOp, Call, Const, Expr, Name, Num, Program, UnaryOp, Vary,
+    Assignment, BinOp, Call, Const, Expr, Index, ListLit, Name, Num, Program, UnaryOp, Vary,
 )
-from .rules import ARITY
+from .rules import ARITY as _RULE_ARITY
+
+# The vector and matrix functions of the program language (structural, not elementwise:
+# they are computed by dualdiff.vectorops, not by the rule table).
+ARRAY_FUNCTIONS: dict[str, tuple[int, int]] = {
+    "sum": (1, 1), "mean": (1, 1), "dot": (2, 2), "max": (1, 1), "transpose": (1, 1),
+}
+# max(v) of a vector, max(a, b) the rule (elementwise): one name, 1 or 2 arguments.
+ARITY: dict[str, tuple[int, int]] = {
+    name: (min(_RULE_ARITY.get(name, lim)[0], lim[0]), max(_RULE_ARITY.get(name, lim)[1], lim[1]))
+    for name, lim in ARRAY_FUNCTIONS.items()}
+ARITY = {**_RULE_ARITY, **ARITY}
 
 MAX_SOURCE_BYTES = 1_000_000
 MAX_LINES = 50_000
@@ -76,6 +97,9 @@ MAX_NUMBER_LENGTH = 100
 MAX_POWER_EXPONENT = 1_000
 MAX_CONSTANT_DIGITS = 10_000
 MAX_TOTAL_TOKENS = 200_000
+MAX_LIST_DEPTH = 2
+MAX_LITERAL_ELEMENTS = 2_000
+MAX_INDICES = 2
 
 CONSTANTS = ("pi", "e")
 
@@ -83,7 +107,7 @@ __all__ = [
     "parse_program", "ProgramError", "CONSTANTS", "MAX_SOURCE_BYTES", "MAX_LINES",
     "MAX_ASSIGNMENTS", "MAX_LINE_LENGTH", "MAX_PAREN_DEPTH", "MAX_EXPR_DEPTH",
     "MAX_EXPR_NODES", "MAX_NUMBER_LENGTH", "MAX_POWER_EXPONENT", "MAX_CONSTANT_DIGITS",
-    "MAX_TOTAL_TOKENS",
+    "MAX_TOTAL_TOKENS", "MAX_LIST_DEPTH", "MAX_LITERAL_ELEMENTS", "ARRAY_FUNCTIONS", "parse_literal",
 ]
 
 # ----------------------------------------------------------------------------- text level
@@ -227,8 +251,9 @@ def _bad_number(num: str, tail: str, line: int, col: int) -> NoReturn:
 # ----------------------------------------------------------------------------- parser
 
 _ADD = ("+", "-")
-_MUL = ("*", "/")
+_MUL = ("*", "/", "@")
 _POW, _LPAR, _RPAR, _COMMA = ("**",), ("(",), (")",), (",",)
+_LBRACKET, _RBRACKET = ("[",), ("]",)
 _COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
 _BITWISE = ("&", "|", "~", "<<", ">>")
 _ALIASES = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
@@ -242,6 +267,7 @@ class _Parser:
         self.line = line
         self.parens = 0  # current bracket nesting
         self.depth = 0  # current recursion depth (signs, powers, brackets)
+        self.lists = 0  # current list-literal nesting (2: a matrix)
 
     # -- helpers
     def peek(self) -> _Tok:
@@ -300,6 +326,8 @@ class _Parser:
 
     def power(self) -> Expr:
         base = self.atom()
+        while self.is_op(_LBRACKET):
+            base = self.subscript(base)
         if self.is_op(_POW):
             op = self.next()
             return BinOp("**", base, self.factor(), self.line, op.col)
@@ -331,7 +359,82 @@ class _Parser:
             node = self.expr()
             self.close(tok)
             return node
+        if tok.kind == "op" and tok.text == "[":
+            return self.list_literal()
         self.unexpected_operand(tok)
+
+    def list_literal(self) -> Expr:
+        """``[a, b, …]``: a vector; a list of lists is a matrix; deeper is refused."""
+        opener = self.next()
+        self.lists += 1
+        if self.lists > MAX_LIST_DEPTH:
+            self.fail(f"lists nest at most {MAX_LIST_DEPTH} deep (vectors and matrices); "
+                      f"this literal has more than {MAX_LIST_DEPTH} dimensions", opener)
+        self.open(opener)
+        items: list[Expr] = []
+        while True:
+            if self.is_op(_RBRACKET):
+                if not items:
+                    self.fail("empty list: a vector needs at least one entry", opener)
+                break
+            if self.peek().kind == "end":
+                self.fail("'[' was never closed", opener)
+            items.append(self.expr())
+            if len(items) > MAX_LITERAL_ELEMENTS:
+                self.fail(f"list literal is too long (more than {MAX_LITERAL_ELEMENTS} entries); "
+                          "give large inputs with at= / --at", opener)
+            if self.is_op(_COMMA):
+                self.next()
+                continue
+            if self.is_op(_RBRACKET):
+                break
+            tok = self.peek()
+            if tok.kind == "end":
+                self.fail("'[' was never closed", opener)
+            if tok.text == ":":
+                self.fail("':' is not supported (no slices or comprehensions)", tok)
+            self.unexpected_after_operand(tok)
+        self.next()  # ']'
+        self.parens -= 1
+        self.lists -= 1
+        return ListLit(tuple(items), self.line, opener.col)
+
+    def subscript(self, target: Expr) -> Expr:
+        """``v[0]``, ``W[1, 0]``: one or two integer literals (0-based; -1 is the last)."""
+        opener = self.next()
+        idx: list[int] = []
+        while True:
+            tok = self.peek()
+            sign = 1
+            if tok.kind == "op" and tok.text in ("-", "+"):
+                sign = -1 if tok.text == "-" else 1
+                self.next()
+                tok = self.peek()
+            if tok.kind == "op" and tok.text == ":":
+                self.fail("slices ('v[0:2]') are not supported; index one entry, e.g. v[0]", tok)
+            if tok.kind == "op" and tok.text == "]" and not idx:
+                self.fail("an index is missing between '[' and ']'", tok)
+            if tok.kind != "num" or not re.fullmatch(r"[0-9]+", tok.text):
+                self.fail("an index must be a whole number written out, e.g. v[0] or W[1, 0] "
+                          "(0-based)", tok)
+            if re.fullmatch(r"0+[1-9][0-9]*", tok.text):
+                self.fail(f"leading zeros in '{tok.text}' are not allowed (as in Python)", tok)
+            self.next()
+            idx.append(sign * int(tok.text))
+            if self.is_op(_COMMA):
+                self.next()
+                if len(idx) >= MAX_INDICES:
+                    self.fail(f"at most {MAX_INDICES} indices (vectors and matrices)", self.peek())
+                continue
+            if self.is_op(_RBRACKET):
+                self.next()
+                return Index(target, tuple(idx), self.line, opener.col)
+            tok = self.peek()
+            if tok.kind == "end":
+                self.fail("'[' was never closed", opener)
+            if tok.text == ":":
+                self.fail("slices ('v[0:2]') are not supported; index one entry, e.g. v[0]", tok)
+            self.fail("an index must be a whole number written out, e.g. v[0] or W[1, 0] (0-based)", tok)
 
     def open(self, tok: _Tok) -> None:
         self.parens += 1
@@ -407,8 +510,6 @@ class _Parser:
             self.fail("starred expressions ('*x') are not supported", tok)
         if t == "**":
             self.fail("'**' unpacking is not supported", tok)
-        if t == "[":
-            self.fail("lists are not supported", tok)
         if t == "{":
             self.fail("sets and dicts are not supported", tok)
         if t == "~":
@@ -440,14 +541,10 @@ class _Parser:
                       "supported; write '*'); only known functions can be called", tok)
         if t == ".":
             self.fail("attribute access is not supported", tok)
-        if t == "[":
-            self.fail("subscripts ('x[i]') are not supported", tok)
         if t == "//":
             self.fail("floor division '//' is not supported", tok)
         if t == "%":
             self.fail("modulo '%' is not supported", tok)
-        if t == "@":
-            self.fail("matrix multiplication '@' is not supported", tok)
         if t == "^":
             self.fail("'^' (bitwise xor) is not supported; write powers as x ** 2", tok)
         if t in _BITWISE:
@@ -516,6 +613,10 @@ def _check_size(expr: Expr, line: int, col: int) -> list[Name]:
             stack.append((node.operand, depth + 1))
         elif isinstance(node, Call):
             stack.extend((a, depth + 1) for a in reversed(node.args))
+        elif isinstance(node, ListLit):
+            stack.extend((a, depth + 1) for a in reversed(node.items))
+        elif isinstance(node, Index):
+            stack.append((node.target, depth + 1))
         elif isinstance(node, Name):
             names.append(node)
     return names
@@ -560,6 +661,10 @@ def _check_powers(node: Expr) -> _Bound:
         return _Bound(False, math.inf, 0.0, math.inf)
     if isinstance(node, UnaryOp):
         return _check_powers(node.operand)
+    if isinstance(node, (ListLit, Index)):  # bounds of entries are not tracked: not constant
+        for sub in (node.items if isinstance(node, ListLit) else (node.target,)):
+            _check_powers(sub)
+        return _Bound(False, math.inf, 0.0, math.inf)
     if isinstance(node, Call):
         args = [_check_powers(a) for a in node.args]
         if node.func == "pow" and len(args) == 2:
@@ -673,13 +778,46 @@ def _parse_line(code: str, line: int, budget: list[int]) -> tuple[str, int, Expr
     return target, tcol, expr, names, rhs
 
 
-def _plain_number(expr: Expr) -> int | float | None:
-    """The value of ``5``, ``-1.5`` or ``+2`` (an input's default); None otherwise."""
+def _plain_number(expr: Expr) -> Any:
+    """The value of ``5``, ``-1.5`` or ``+2`` (an input's default), or of a list literal
+    of such numbers (a nested list: a vector or matrix input); None otherwise."""
     if isinstance(expr, Num):
         return expr.value
     if isinstance(expr, UnaryOp) and isinstance(expr.operand, Num):
         return -expr.operand.value if expr.op == "-" else expr.operand.value
+    if isinstance(expr, ListLit):
+        items = [_plain_number(a) for a in expr.items]
+        if any(i is None for i in items):
+            return None
+        kinds = {isinstance(i, list) for i in items}
+        if len(kinds) > 1:
+            raise ProgramError("a list literal mixes numbers and lists (rows)", expr.line, expr.col)
+        if True in kinds and len({len(i) for i in items}) > 1:
+            lengths = ", ".join(str(len(i)) for i in items)
+            raise ProgramError(f"the rows of a matrix must have one length (rows of length {lengths})",
+                               expr.line, expr.col)
+        return items
     return None
+
+
+def parse_literal(text: str, what: str = "value") -> Any:
+    """A number or a list literal (``[1, 2]``, ``[[1, 2], [3, 4]]``) given on the command
+    line, read with the program parser: a float or a nested list of floats.
+
+    >>> parse_literal("[1, -2.5]")
+    [1, -2.5]
+    """
+    if len(text) > MAX_LINE_LENGTH - 10:
+        raise ProgramError(f"{what} is too long ({len(text)} characters; at most {MAX_LINE_LENGTH - 10}); "
+                           "give large inputs from Python with at=")
+    try:
+        program = parse_program("v = " + text + "\nw = v")
+    except ProgramError as err:
+        raise ProgramError(f"{what} {text[:40]!r}: {err.reason}") from None
+    value = program.inputs.get("v")
+    if value is None:
+        raise ProgramError(f"{what} {text[:40]!r} is not a number or a list of numbers")
+    return value
 
 
 def parse_program(source: str | bytes) -> Program:

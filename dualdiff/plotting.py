@@ -397,6 +397,65 @@ def _break_at_jumps(f: Callable[[Any], Any], grid: np.ndarray, dy: np.ndarray,
 # ---------------------------------------------------------------------------
 # A worksheet program as a function of its input
 # ---------------------------------------------------------------------------
+def program_function(path: str | Path, wrt: str | None = None,
+                     at: dict[str, Any] | None = None) -> Callable[[Any], Any]:
+    """A program's (scalar) output as a function of one scalar input ``wrt``, the other
+    inputs held at their values (``at`` or the program's defaults); vectors and matrices
+    inside the program are fine.  On a grid it is evaluated point by point (a program's
+    own vectors fix its shapes, so the grid cannot ride along as one more axis).
+
+    >>> f = program_function("traces/relu_net.dd", "x1")
+    >>> float(f(0.5))
+    2.25
+    """
+    from .dual import Dual
+    from .errors import ProgramError
+    from .evaluate import Evaluator, coerce_input
+    from .trace import load_program
+
+    program = load_program(path)
+    names = list(program.inputs) + [n for n in program.free_names if n not in program.inputs]
+    values = {**program.inputs, **(at or {})}
+    scalars = [n for n in names if n in values and not np.ndim(values[n])]
+    if wrt is None:
+        if len(scalars) != 1:
+            raise ProgramError(f"{path}: name the input to plot against with --wrt "
+                               f"(scalar inputs: {', '.join(scalars) or 'none'})")
+        wrt = scalars[0]
+    if wrt not in names:
+        raise ProgramError(f"--wrt {wrt}: not an input of {path} (inputs: {', '.join(names)})")
+    if np.ndim(values.get(wrt, 0.0)):
+        raise ProgramError(f"--wrt {wrt}: a plot needs a scalar input; {wrt} is a vector or matrix")
+    missing = [n for n in names if n not in values and n != wrt]
+    if missing:
+        raise ProgramError(f"no value for input {', '.join(missing)}")
+    fixed = {n: coerce_input(n, values[n], False) for n in names if n != wrt}
+    steps = program.steps
+
+    def one(x: Any) -> Any:
+        env: dict[str, Any] = {**fixed, wrt: x}
+        for s in steps:
+            env[s.target] = Evaluator().evaluate(s.expr, env)
+        y = env[steps[-1].target]
+        if np.ndim(y if type(y) is not Dual else y.value):
+            raise ProgramError(f"{path}: a plot needs a scalar output; {steps[-1].target} is a vector")
+        return y
+
+    def f(x: Any) -> Any:
+        v = x.value if type(x) is Dual else x
+        if not np.ndim(v):
+            return one(x)
+        ys = [one(x[i]) for i in range(len(v))]  # x[i] keeps the Dual's tag
+        if type(x) is Dual:
+            vals = np.array([y.value if type(y) is Dual and y.tag == x.tag else y for y in ys], dtype=float)
+            ders = np.array([y.deriv if type(y) is Dual and y.tag == x.tag else 0.0 for y in ys], dtype=float)
+            return Dual(vals, ders, x.tag, 0)
+        return np.array(ys, dtype=float)
+
+    f.__name__ = steps[-1].target
+    return f
+
+
 def worksheet_function(path: str | Path) -> Callable[[Any], Any]:
     """The output of a one-input ``.dd`` program as a function of that input (arrays too)."""
     from .errors import ProgramError

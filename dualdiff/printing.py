@@ -19,7 +19,7 @@ from __future__ import annotations
 from re import compile as _regex  # (spelled so: a repo hook greps for "compile" + "(")
 from collections.abc import Callable, Mapping
 
-from .program import BinOp, Call, Const, Expr, Name, Num, UnaryOp
+from .program import BinOp, Call, Const, Expr, Index, ListLit, Name, Num, UnaryOp
 from .rules import RULES
 
 __all__ = ["expr_to_text", "expr_to_latex", "name_to_latex"]
@@ -28,7 +28,7 @@ __all__ = ["expr_to_text", "expr_to_latex", "name_to_latex"]
 # --------------------------------------------------------------------------- text
 
 # Binding strength, Python's: + - < * / < unary sign < ** < atoms.
-_PREC_BINOP = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+_PREC_BINOP = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
 _PREC_UNARY = 3
 _PREC_ATOM = 5
 
@@ -60,6 +60,13 @@ def expr_to_text(node: Expr) -> str:
         return node.name
     if isinstance(node, Call):
         return f"{node.func}({', '.join(expr_to_text(a) for a in node.args)})"
+    if isinstance(node, ListLit):
+        return f"[{', '.join(expr_to_text(a) for a in node.items)}]"
+    if isinstance(node, Index):
+        target = expr_to_text(node.target)
+        if _prec(node.target) < _PREC_ATOM:
+            target = f"({target})"
+        return f"{target}[{', '.join(str(i) for i in node.index)}]"
     if isinstance(node, UnaryOp):
         inner = expr_to_text(node.operand)
         if _prec(node.operand) <= _PREC_UNARY:
@@ -143,6 +150,11 @@ def expr_to_latex(
     return _latex(node, show_name)
 
 
+# The vector functions of the language (no rule: they are structural, see dualdiff.vectorops).
+_ARRAY_LATEX = {"sum": r"\sum\left({x}\right)", "mean": r"\operatorname{{mean}}\left({x}\right)",
+                "max": r"\max\left({x}\right)", "dot": r"\operatorname{{dot}}\left({args}\right)"}
+
+
 def _paren(text: str) -> str:
     return rf"\left({text}\right)"
 
@@ -159,7 +171,19 @@ def _latex(node: Expr, show: Callable[[str], str]) -> str:
         f = node.func
         if f == "pow":  # pow(a, b) is a ** b: the power's grouping rules apply
             return _latex(BinOp("**", node.args[0], node.args[1]), show)
+        if f == "transpose":
+            inner = args[0] if isinstance(node.args[0], (Name, ListLit)) else _paren(args[0])
+            return f"{{{inner}}}^{{\\top}}"
+        if f in _ARRAY_LATEX and not (f == "max" and len(args) == 2):  # sum, mean, max, dot: structural, no rule (dualdiff.vectorops)
+            return _ARRAY_LATEX[f].format(x=args[0], args=", ".join(args))
         return RULES[f].to_latex(args)  # the rule's template: \sin(x), \log_{2}(x), \sigma(x)
+    if isinstance(node, ListLit):
+        return r"\left[" + ", ".join(_latex(a, show) for a in node.items) + r"\right]"
+    if isinstance(node, Index):
+        target = _latex(node.target, show)
+        if _prec(node.target) < _PREC_ATOM:
+            target = _paren(target)
+        return f"{target}[{', '.join(str(i) for i in node.index)}]"
     if isinstance(node, UnaryOp):
         inner = _latex(node.operand, show)
         if _prec(node.operand) <= _PREC_UNARY:
@@ -183,7 +207,7 @@ def _latex(node: Expr, show: Callable[[str], str]) -> str:
             left = _paren(left)
         if rp <= p or rp == _PREC_UNARY:
             right = _paren(right)
-        op = r" \cdot " if node.op == "*" else f" {node.op} "
+        op = {"*": r" \cdot ", "@": " "}.get(node.op, f" {node.op} ")
         return f"{left}{op}{right}"
     raise TypeError(f"not an expression node: {node!r}")
 

@@ -78,7 +78,26 @@ class Call:
     col: int = field(default=0, compare=False)
 
 
-Expr = Union[Num, Name, Const, UnaryOp, BinOp, Call]
+@dataclass(frozen=True, slots=True)
+class ListLit:
+    """A list literal ``[a, b]`` (a vector) or ``[[a, b], [c, d]]`` (a matrix)."""
+
+    items: tuple["Expr", ...]
+    line: int = field(default=0, compare=False)
+    col: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """``v[0]`` / ``W[1, 0]``: constant integer indices, 0-based (negative count from the end)."""
+
+    target: "Expr"
+    index: tuple[int, ...]
+    line: int = field(default=0, compare=False)
+    col: int = field(default=0, compare=False)
+
+
+Expr = Union[Num, Name, Const, UnaryOp, BinOp, Call, ListLit, Index]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +168,10 @@ def _children(node: Expr) -> tuple[Expr, ...]:
         return (node.operand,)
     if isinstance(node, Call):
         return node.args
+    if isinstance(node, ListLit):
+        return node.items
+    if isinstance(node, Index):
+        return (node.target,)
     return ()
 
 
@@ -172,9 +195,16 @@ def names_in(node: Expr) -> list[str]:
 
 def fold(node: Expr, *, name: Callable[[str], object], num: Callable[[Num], object],
          const: Callable[[str], object], call: Callable[[str, list], object],
-         power: Callable[[object, object], object] | None = None) -> object:
+         power: Callable[[object, object], object] | None = None,
+         matmul: Callable[[object, object], object] | None = None,
+         listlit: Callable[[list], object] | None = None,
+         index: Callable[[object, tuple], object] | None = None,
+         check: Callable[[Expr, list], None] | None = None) -> object:
     """Compute a tree bottom-up: leaves and calls by the callables given, signs and
-    ``+ - * / **`` by Python's operators (``power`` may replace ``**``).
+    ``+ - * / **`` by Python's operators (``power`` may replace ``**``); ``@``, list
+    literals and indexing by ``matmul``, ``listlit`` and ``index``.  ``check(node,
+    operands)`` (if given) sees every operator, call and index before it is computed
+    (the tracer checks shapes there, so that an error can name the node's position).
 
     The tracer folds into dual numbers, the symbolic check into sympy expressions.
     Recursion is bounded by the parser's depth limit.
@@ -197,6 +227,10 @@ def fold(node: Expr, *, name: Callable[[str], object], num: Callable[[Num], obje
         if kind is BinOp:
             a, b = go(n.left), go(n.right)
             op = n.op
+            if check is not None:
+                check(n, [a, b])
+            if op == "@":
+                return matmul(a, b) if matmul is not None else a @ b
             if op == "+":
                 return a + b
             if op == "-":
@@ -207,13 +241,26 @@ def fold(node: Expr, *, name: Callable[[str], object], num: Callable[[Num], obje
                 return a / b
             return power(a, b) if power is not None else a ** b
         if kind is Call:
-            return call(n.func, [go(a) for a in n.args])
+            args = [go(a) for a in n.args]
+            if check is not None:
+                check(n, args)
+            return call(n.func, args)
+        if kind is ListLit:
+            items = [go(a) for a in n.items]
+            if check is not None:
+                check(n, items)
+            return listlit(items)
+        if kind is Index:
+            target = go(n.target)
+            if check is not None:
+                check(n, [target])
+            return index(target, n.index)
         raise TypeError(f"not an expression node: {n!r}")
 
     return go(node)
 
 
 __all__ = [
-    "Num", "Name", "Const", "UnaryOp", "BinOp", "Call", "Expr", "Assignment", "Program",
+    "Num", "Name", "Const", "UnaryOp", "BinOp", "Call", "ListLit", "Index", "Expr", "Assignment", "Program",
     "names_in", "walk", "fold",
 ]

@@ -16,6 +16,8 @@ import json
 import re
 from typing import Any, Sequence
 
+import numpy as np
+
 from .numfmt import format_number, json_number
 
 EXTRA_FORMATS = ("csv", "json")
@@ -67,12 +69,78 @@ def show_expr(step: Any, family: str) -> str:
     return step.expr
 
 
-def deriv_header(w: str, family: str) -> str:
+def deriv_header(w: str, family: str, idx: tuple[int, ...] = ()) -> str:
     if family == "latex":
         from .printing import name_to_latex
 
-        return f"$\\partial/\\partial {name_to_latex(w)}$"
-    return f"d/d{w}"
+        return f"$\\partial/\\partial {name_to_latex(w)}{_idx_text(idx)}$"
+    return f"d/d{w}{_idx_text(idx)}"
+
+
+def deriv2_header(a: str, ia: tuple[int, ...], b: str, ib: tuple[int, ...], family: str) -> str:
+    """``d²/dw²``, ``d²/dw db``, ``d²/dx[0] dx[1]`` (LaTeX: ``∂²/∂w∂b``)."""
+    na, nb = f"{a}{_idx_text(ia)}", f"{b}{_idx_text(ib)}"
+    if family == "latex":
+        from .printing import name_to_latex
+
+        la, lb = name_to_latex(a) + _idx_text(ia), name_to_latex(b) + _idx_text(ib)
+        if na == nb:
+            return f"$\\partial^2/\\partial {la}^2$" if not ia else f"$\\partial^2/\\partial {la}\\,\\partial {lb}$"
+        return f"$\\partial^2/\\partial {la}\\,\\partial {lb}$"
+    if na == nb and not ia:
+        return f"d²/d{a}²"
+    return f"d²/d{na} d{nb}"
+
+
+def _idx_text(idx: tuple[int, ...]) -> str:
+    return f"[{','.join(str(i) for i in idx)}]" if idx else ""
+
+
+def _components(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    return [tuple(int(i) for i in ix) for ix in np.ndindex(*shape)] if shape else [()]
+
+
+def _cell(v: Any, idx: tuple[int, ...]) -> Any:
+    if v is None:
+        return None
+    if not idx:
+        return v
+    return _item(np.asarray(v)[idx])
+
+
+def _item(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def deriv_columns(trace: Any) -> list[tuple[str, tuple[int, ...]]]:
+    """(input, component) of every first-derivative column: one per input component."""
+    return [(w, ix) for w in trace.wrt for ix in _components(tuple(np.shape(trace.inputs[w])))]
+
+
+def deriv2_columns(trace: Any) -> list[tuple[str, str, tuple[int, ...], tuple[int, ...]]]:
+    """(key "a,b", b, ia, ib) of every second-derivative column: each unordered pair once."""
+    cols = []
+    wrt = list(trace.wrt)
+    for i, a in enumerate(wrt):
+        ca = _components(tuple(np.shape(trace.inputs[a])))
+        for b in wrt[i:]:
+            cb = _components(tuple(np.shape(trace.inputs[b])))
+            for ka, ia in enumerate(ca):
+                for kb, ib in enumerate(cb):
+                    if a == b and kb < ka:
+                        continue
+                    cols.append((f"{a},{b}", a, b, ia, ib))
+    return cols
+
+
+def component_rows(trace: Any) -> list[tuple[Any, tuple[int, ...]]]:
+    """(step, index) per table row: one row per component of a vector or matrix step."""
+    return [(s, ix) for s in trace.rows for ix in _components(tuple(np.shape(s.value)))]
+
+
+def row_name(step: Any, idx: tuple[int, ...]) -> str:
+    """``z1[0]``, ``W1[1,0]``: a component row's name (0-based, as the program indexes)."""
+    return step.name + _idx_text(idx)
 
 
 # ---------------------------------------------------------------------------
@@ -94,31 +162,42 @@ def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bo
     elif adjoints and not trace.has_adjoints:
         trace.compute_adjoints()
     out = trace.output.name
-    headers = ["step", "expression", "value"] + [deriv_header(w, family) for w in trace.wrt]
+    dcols = deriv_columns(trace)
+    order2 = any(s.derivs2 is not None for s in trace.steps)
+    d2cols = deriv2_columns(trace) if order2 else []
+    headers = ["step", "expression", "value"] + [deriv_header(w, family, ix) for w, ix in dcols]
+    headers += [deriv2_header(a, ia, b, ib, family) for _, a, b, ia, ib in d2cols]
     if exact_forms and trace.exact:
         headers.insert(3, "exact")
     if adjoints:
         headers.append(f"∂{out}/∂step" if family != "latex" else f"$\\partial {out}/\\partial$ step")
     if check is not None:
         headers.append("check")
-    row_notes = [_note(s, sources.get(s.name, ()), audit, digits) for s in trace.rows]
-    notes = any(row_notes)
+    row_notes = {s.name: _note(s, sources.get(s.name, ()), audit, digits) for s in trace.rows}
+    notes = any(row_notes.values())
     if notes:
         headers.append("note")
     rows = []
-    for s, note in zip(trace.rows, row_notes):
+    for s, ix in component_rows(trace):
+        first = not ix or not any(ix)
         bad = set(audit[s.name].inaccurate(digits)) if audit is not None and s.name in audit.steps else set()
         mark = {c: "*" if c in bad else "" for c in ("value", *trace.wrt)}
-        row = [show_name(s.name, family), show_expr(s, family), format_number(s.value, digits) + mark["value"]]
+        name = show_name(s.name, family) + _idx_text(ix)
+        expr = show_expr(s, family) if first else ("input" if s.is_input else "")
+        row = [name, expr, format_number(_cell(s.value, ix), digits) + mark["value"]]
         if exact_forms and trace.exact:
             row.append(_short_exact(s.value))
-        row += [format_number(s.derivs.get(w), digits) + mark[w] for w in trace.wrt]
+        row += [format_number(_cell(s.derivs.get(w), ix + wix), digits) + mark[w] for w, wix in dcols]
+        if d2cols:
+            d2 = s.derivs2 or {}
+            row += [format_number(_cell(d2.get(key) if key in d2 else None, ix + ia + ib), digits)
+                    for key, _, _, ia, ib in d2cols]
         if adjoints:
-            row.append(format_number(s.adjoint, digits))
+            row.append(format_number(_cell(s.adjoint, ix), digits))
         if check is not None:
-            row.append("" if s.is_input else check.verdict_for(s.name))
+            row.append("" if s.is_input or not first else check.verdict_for(s.name))
         if notes:
-            row.append(note)
+            row.append(row_notes[s.name] if first else "")
         rows.append(row)
     return headers, rows
 
@@ -133,6 +212,8 @@ def _short_exact(v: Any) -> str:
 
 def _audit_of(trace: Any) -> Any:
     """The precision audit of a float trace; None for exact/mpmath traces (and non-traces)."""
+    if getattr(trace, "has_arrays", False):
+        return None  # the audit re-evaluates scalar steps; vector traces are not audited (yet)
     audit = getattr(trace, "audit", None)
     return audit() if callable(audit) else None
 
@@ -217,16 +298,25 @@ def render_trace(trace: Any, fmt: str = "github", digits: int = 8, **options: An
 # ---------------------------------------------------------------------------
 # JSON
 # ---------------------------------------------------------------------------
+def json_value(v: Any) -> Any:
+    """json_number for a number, nested lists of them for a vector or matrix."""
+    if isinstance(v, np.ndarray):
+        return [json_value(x) for x in v] if v.ndim else json_number(_item(v[()]))
+    return json_number(v)
+
+
 def trace_to_dict(trace: Any, digits: int = 8) -> dict:
     """The JSON document of a trace; ``digits`` decides which cells the audit calls inaccurate."""
     audit = _audit_of(trace)
     sources = trace.kink_sources() if hasattr(trace, "kink_sources") else {}
     steps = []
     for s in trace.steps:
-        entry: dict[str, Any] = {"name": s.name, "expr": s.expr, "value": json_number(s.value),
-                                 "derivs": {w: json_number(s.derivs.get(w)) for w in trace.wrt}}
+        entry: dict[str, Any] = {"name": s.name, "expr": s.expr, "value": json_value(s.value),
+                                 "derivs": {w: json_value(s.derivs.get(w)) for w in trace.wrt}}
+        if s.derivs2 is not None:
+            entry["derivs2"] = {k: json_value(v) for k, v in s.derivs2.items()}
         if trace.has_adjoints:
-            entry["adjoint"] = json_number(s.adjoint)
+            entry["adjoint"] = json_value(s.adjoint)
         if trace.exact:
             entry["exact"] = {"value": str(s.value), "derivs": {w: str(s.derivs.get(w)) for w in trace.wrt}}
         if s.kinks:
@@ -238,10 +328,10 @@ def trace_to_dict(trace: Any, digits: int = 8) -> dict:
         if audit is not None and s.name in audit.steps:
             entry["accuracy"] = audit[s.name].to_dict(digits)
         steps.append(entry)
-    out: dict[str, Any] = {"inputs": {k: json_number(v) for k, v in trace.inputs.items()},
+    out: dict[str, Any] = {"inputs": {k: json_value(v) for k, v in trace.inputs.items()},
                            "wrt": list(trace.wrt), "steps": steps}
     if trace.has_adjoints:
-        out["input_adjoints"] = {s.name: json_number(s.adjoint) for s in trace.input_steps}
+        out["input_adjoints"] = {s.name: json_value(s.adjoint) for s in trace.input_steps}
     return out
 
 

@@ -60,6 +60,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Iterator
 
+import numpy as np
+
 from .program import BinOp, Call, Name, Num, UnaryOp, fold
 from .numfmt import format_number
 from .render import render_table
@@ -144,7 +146,8 @@ class SymbolicReport:
         return len(self.rows)
 
     def rows_for(self, step: str) -> list[CheckRow]:
-        return [r for r in self.rows if r.step == step]
+        """The rows of a step (of all its components ``z1[0]``, ``z1[1]``, … for a vector)."""
+        return [r for r in self.rows if r.step == step or r.step.startswith(step + "[")]
 
     def verdict_for(self, step: str) -> str:
         """One cell summarising a step over all inputs, worst first: ``MISMATCH (d/dx1), ok``."""
@@ -584,6 +587,31 @@ class _Checker:
         return out
 
 
+def comparison_checker(trace: Any, rtol: float = RTOL, atol: float = ATOL, dps: int = DPS) -> Any:
+    """The checker's number conversion (``.number``), literals (``.literal``), evaluation
+    (``.evaluate``) and verdict rules (``.compare``), without its per-step set-up: what the
+    componentwise check (``dualdiff.symbolic_arrays``) shares with this one."""
+    import sympy
+
+    checker = _Checker.__new__(_Checker)
+    checker.sp, checker.trace, checker.exact = sympy, trace, bool(trace.exact)
+    checker.rtol, checker.atol, checker.dps = rtol, atol, dps
+    return checker
+
+
+def _needs_componentwise(trace: Any) -> bool:
+    """Vectors or matrices anywhere (a row's value, or inside an expression), or second
+    derivatives: the componentwise check (dualdiff.symbolic_arrays) handles those."""
+    from .program import Index, ListLit, walk
+
+    if any(np.ndim(s.value) for s in trace.rows) or any(getattr(s, "derivs2", None) is not None
+                                                         for s in trace.steps):
+        return True
+    return any(type(n) in (ListLit, Index) or (type(n) is BinOp and n.op == "@")
+               or (type(n) is Call and n.func not in RULES)
+               for s in trace.steps if s.node is not None for n in walk(s.node))
+
+
 def _proved_zero(sp: Any, d: Any) -> bool:
     """Prove an exact difference zero with rewrites that stay cheap.
 
@@ -640,6 +668,11 @@ def check_symbolic(trace: Any, mode: str = "stepwise", *, rtol: float = RTOL, at
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    if _needs_componentwise(trace):
+        # vectors, matrices or second derivatives: one row per component (symbolic_arrays)
+        from .symbolic_arrays import check_componentwise
+
+        return check_componentwise(trace, rtol, atol, dps)
     t0 = time.perf_counter()
     checker = _Checker(trace, rtol, atol, dps, max_ops)
     if mode == "stepwise":

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from . import functions as F
-from .dual import Dual, new_tag
+from .dual import Dual, full_deriv, new_tag
 from .errors import ProgramError
 from .evaluate import Evaluator, coerce_input, expand_assignments
 from .program import Assignment, Program, names_in
@@ -54,6 +54,7 @@ class Step:
     kinks: tuple[str, ...] = ()            # e.g. ("relu at 0",)
     nonfinite: bool = False                # the first step whose value or derivative is nan/inf
     adjoint: Any = None                    # ∂output/∂(this step), when asked for
+    derivs2: dict[str, Any] | None = None  # second derivatives "w,b" -> d²/dw db (order=2)
 
     @property
     def deps(self) -> list[str]:
@@ -140,8 +141,24 @@ class Trace:
         _, d = _unpack(y, tag, deps)
         return d
 
+    @property
+    def has_arrays(self) -> bool:
+        """True when some row holds a vector or matrix."""
+        return any(np.ndim(s.value) for s in self.rows)
+
     def compute_adjoints(self) -> None:
-        """Reverse sweep: adjoint(output) = 1, adjoint(u) = Σ adjoint(s)·∂s/∂u over users s."""
+        """Reverse sweep: adjoint(output) = 1, adjoint(u) = Σ adjoint(s)·∂s/∂u over users s.
+
+        With vectors and matrices each adjoint has its step's shape, and the sweep runs
+        vector-Jacobian products (``W.T @ g``, ``outer(g, x)``) instead of Jacobians."""
+        if self.has_arrays:
+            from .backprop import array_adjoints
+
+            adj = array_adjoints(self)
+            for s in self.rows:
+                s.adjoint = adj[s.name]
+            self.has_adjoints = True
+            return
         adj: dict[str, Any] = {s.name: 0 for s in self.rows}
         adj[self.output.name] = 1
         for step in reversed(self.steps):
@@ -189,6 +206,8 @@ class Trace:
 
     def audit(self):
         """The precision audit (``dualdiff.audit``); ``None`` for exact and mpmath traces."""
+        if self.has_arrays:
+            return None  # the audit re-evaluates scalar steps: vector traces are not audited yet
         from .audit import audit_of
 
         return audit_of(self)
@@ -223,6 +242,29 @@ class Trace:
 
         return verify(self, hand, tol=tol, carry_forward=carry_forward, **options)
 
+    def component_view(self) -> "Trace":
+        """The trace with one scalar row per component (``z1[0]``, ``W1[1,3]``) and one
+        derivative column per input component (``d/dx[2]``): the table's layout, as a
+        trace of numbers, so a hand table can be verified cell by cell.  Its rows have no
+        expression to re-evaluate, so errors are not carried forward across vector steps."""
+        from .render import component_rows, deriv_columns, row_name
+
+        cols = deriv_columns(self)
+        wrt = [row_name(_Named(w), ix) for w, ix in cols]
+
+        def cell(v: Any, idx: tuple) -> Any:
+            return _scalar(np.asarray(v)[idx]) if idx else v
+
+        steps, inputs = [], []
+        for s, ix in component_rows(self):
+            derivs = {name: cell(s.derivs.get(w), ix + wix) for name, (w, wix) in zip(wrt, cols)}
+            expr = s.expr if s.is_input or not ix else f"({s.expr}){_index_text(ix)}"
+            row = Step(row_name(s, ix), expr,
+                       cell(s.value, ix), derivs, None, s.line, s.is_input, s.kinks, s.nonfinite)
+            (inputs if s.is_input else steps).append(row)
+        values = {r.name: r.value for r in inputs}
+        return Trace(steps, values, wrt, inputs, self.exact, False, self.source)
+
     def _repr_markdown_(self) -> str:
         return self.table("github")
 
@@ -231,6 +273,33 @@ class Trace:
 
     def __str__(self) -> str:
         return self.table("simple")
+
+
+def alias_components(table: Any, trace: "Trace") -> None:
+    """Rows a student named ``z1_0`` or ``z1₀`` (read as ``z10``) are the component
+    ``z1[0]`` of a vector step ``z1`` -- unless the program has a step of that name."""
+    names = {s.name for s in trace.rows}
+    vectors = sorted(((s.name, len(s.value)) for s in trace.rows if np.ndim(s.value) == 1),
+                     key=lambda v: -len(v[0]))
+    for key in list(table.rows):
+        if key in names or "[" in key:
+            continue
+        for name, size in vectors:
+            rest = key[len(name):]
+            if key.startswith(name) and rest.isdigit() and int(rest) < size:
+                new = f"{name}[{int(rest)}]"
+                if new not in table.rows:
+                    table.rows[new] = table.rows.pop(key)
+                break
+
+
+class _Named:
+    def __init__(self, name: str):
+        self.name = name
+
+
+def _index_text(ix: tuple) -> str:
+    return f"[{','.join(str(i) for i in ix)}]" if ix else ""
 
 
 def _unit(i: int, n: int, exact: bool = False):
@@ -257,6 +326,14 @@ def _is_zero(a: Any) -> bool:
 
 def _unpack(y: Any, tag: int, names: list[str]) -> tuple[Any, dict[str, Any]]:
     """Value and per-name derivatives of an evaluated expression."""
+    if np.ndim(F.primal(y)):  # a vector step of scalar inputs: derivatives shaped like the step
+        shape = np.shape(F.primal(y))
+        if type(y) is Dual and y.tag == tag:
+            d = np.asarray(full_deriv(y))
+            if len(names) > 1:
+                return y.value, {w: np.array(d[..., i]) for i, w in enumerate(names)}
+            return y.value, {names[0]: np.array(np.broadcast_to(d, shape))}
+        return y, {w: np.zeros(shape) for w in names}
     if type(y) is Dual and y.tag == tag:
         d = y.deriv
         if len(names) > 1:
@@ -281,7 +358,7 @@ def _error_at(exc: BaseException, assignment: Any) -> ProgramError:
 # Entry points
 # ---------------------------------------------------------------------------
 def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, Any] | None,
-              wrt: Iterable[str] | str | None, exact: bool, adjoints: bool) -> Trace:
+              wrt: Iterable[str] | str | None, exact: bool, adjoints: bool, deriv_order: int = 1) -> Trace:
     at = dict(at or {})
     inputs: dict[str, Any] = dict(program.inputs)
     free = program.free_names
@@ -298,6 +375,10 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
     order = [a.target for a in program.assignments if a.is_input and a.target in inputs] + free
     order += [k for k in inputs if k not in order]
     values = {k: coerce_input(k, inputs[k], exact) for k in order}
+    for k, default in program.inputs.items():
+        if k in at and np.shape(values[k]) != np.shape(default):
+            raise ProgramError(f"input {k}: the program declares shape {_shape_text(default)}, "
+                               f"the value given has shape {_shape_text(values[k])}")
 
     if wrt is None:
         wrt_list = list(order)
@@ -311,17 +392,29 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
         raise ProgramError("the program has inputs but no step to compute")
 
     n = len(wrt_list)
+    layout = _Layout(wrt_list, values) if n and any(np.ndim(values[w]) for w in wrt_list) else None
+    if layout is not None and (layout.ndir > MAX_DIRECTIONS
+                               or layout.ndir * max(np.size(v) for v in values.values()) > MAX_DERIV_ENTRIES):
+        raise ProgramError(f"too many derivative columns: {layout.ndir} input components in wrt "
+                           f"({', '.join(wrt_list)}); differentiate with respect to fewer inputs "
+                           "(wrt= / --wrt), or ask for adjoints (one reverse sweep) instead")
     tag = new_tag()
     env: dict[str, Any] = {}
     input_steps: list[Step] = []
     for name in order:
         v = values[name]
-        if name in wrt_list:
-            i = wrt_list.index(name)
-            env[name] = Dual(v, _unit(i, n, exact), tag, n if n > 1 else 0)
+        if layout is not None:
+            env[name] = layout.seed(name, v, tag) if name in wrt_list else v
+            derivs = layout.input_derivs(name, v)
         else:
-            env[name] = v
-        derivs = {w: (1 if w == name else 0) if exact else (1.0 if w == name else 0.0) for w in wrt_list}
+            if name in wrt_list:
+                i = wrt_list.index(name)
+                env[name] = Dual(v, _unit(i, n, exact), tag, n if n > 1 else 0)
+            else:
+                env[name] = v
+            derivs = {w: (1 if w == name else 0) if exact else (1.0 if w == name else 0.0) for w in wrt_list}
+            if np.ndim(v):  # a vector input outside wrt, with scalar wrt inputs
+                derivs = {w: np.zeros(np.shape(v)) for w in wrt_list}
         input_steps.append(Step(name, "input", v, derivs, None, 0, True))
 
     steps: list[Step] = []
@@ -337,12 +430,19 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
         except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError) as exc:
             raise _error_at(exc, a) from None
         env[a.target] = y
-        value, derivs = _unpack(y, tag, wrt_list) if n else (y, {})
+        if layout is not None:
+            value, derivs = layout.unpack(y, tag)
+        else:
+            value, derivs = _unpack(y, tag, wrt_list) if n else (y, {})
         step = Step(a.target, a.text, value, derivs, a.expr, a.line, False, tuple(ev.kinks))
         if not seen_nonfinite and not exact and not _all_finite(value, derivs):
             step.nonfinite = seen_nonfinite = True
         steps.append(step)
     trace = Trace(steps, {k: values[k] for k in order}, wrt_list, input_steps, exact, False, program.source)
+    if deriv_order == 2 and n:
+        from .second import second_derivatives
+
+        second_derivatives(trace, assignments, values, exact)
     if adjoints:
         trace.compute_adjoints()
     return trace
@@ -350,14 +450,71 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
 
 def _all_finite(value: Any, derivs: Mapping[str, Any]) -> bool:
     try:
-        return all(math.isfinite(float(v)) for v in (value, *derivs.values()))
+        return all(bool(np.all(np.isfinite(np.asarray(v, dtype=float)))) if np.ndim(v)
+                   else math.isfinite(float(v)) for v in (value, *derivs.values()))
     except (TypeError, ValueError, OverflowError):
         return True
 
 
+MAX_DIRECTIONS = 20_000        # derivative columns (input components in wrt) of one trace
+MAX_DERIV_ENTRIES = 20_000_000  # entries of one input's derivative array (160 MB of floats)
+
+
+def _shape_text(v: Any) -> str:
+    from .vectorops import show_shape
+
+    return show_shape(np.shape(v))
+
+
+class _Layout:
+    """Where each wrt input's components sit among the directions of one multi-direction
+    Dual: a derivative with respect to a vector or matrix input has the input's shape
+    (behind the step's own shape), cut out of the trailing direction axis."""
+
+    def __init__(self, wrt: list[str], values: Mapping[str, Any]):
+        self.wrt = wrt
+        self.blocks: dict[str, tuple[int, int, tuple[int, ...]]] = {}
+        offset = 0
+        for w in wrt:
+            shape = tuple(np.shape(values[w]))
+            size = int(np.prod(shape)) if shape else 1
+            self.blocks[w] = (offset, size, shape)
+            offset += size
+        self.ndir = offset
+
+    def seed(self, name: str, v: Any, tag: int) -> Dual:
+        offset, size, shape = self.blocks[name]
+        d = np.zeros((size, self.ndir))
+        d[np.arange(size), offset + np.arange(size)] = 1.0
+        return Dual(v, d.reshape(shape + (self.ndir,)), tag, self.ndir)
+
+    def input_derivs(self, name: str, v: Any) -> dict[str, Any]:
+        out = {}
+        vshape = tuple(np.shape(v))
+        for w, (_, size, shape) in self.blocks.items():
+            if w == name:
+                d = np.eye(size).reshape(vshape + shape) if vshape else 1.0
+            else:
+                d = np.zeros(vshape + shape) if vshape or shape else 0.0
+            out[w] = d
+        return out
+
+    def unpack(self, y: Any, tag: int) -> tuple[Any, dict[str, Any]]:
+        if type(y) is Dual and y.tag == tag:
+            value, d = y.value, np.asarray(full_deriv(y))
+        else:
+            value, d = y, np.zeros(np.shape(y) + (self.ndir,))
+        vshape = tuple(np.shape(value))
+        out = {}
+        for w, (offset, size, shape) in self.blocks.items():
+            block = d[..., offset:offset + size].reshape(vshape + shape)
+            out[w] = _scalar(block[()]) if not block.ndim else block
+        return _scalar(value), out
+
+
 def trace_program(source: str | bytes | Program, at: Mapping[str, Any] | None = None,
                   wrt: Iterable[str] | str | None = None, *, expand: bool = False,
-                  adjoints: bool = False, exact: bool = False) -> Trace:
+                  adjoints: bool = False, exact: bool = False, order: int = 1) -> Trace:
     """Evaluate a program and record every step with its value and derivatives.
 
     ``at`` overrides input values, ``wrt`` chooses the inputs to differentiate with
@@ -379,7 +536,9 @@ def trace_program(source: str | bytes | Program, at: Mapping[str, Any] | None = 
     if expand:
         taken = {a.target for a in assignments} | set(program.free_names)
         assignments = expand_assignments(assignments, taken)
-    return _evaluate(program, assignments, at, wrt, exact, adjoints)
+    if order not in (1, 2):
+        raise ProgramError(f"order must be 1 or 2, got {order!r}")
+    return _evaluate(program, assignments, at, wrt, exact, adjoints, order)
 
 
 def load_program(path: str | Path) -> Program:

@@ -341,7 +341,17 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
     tolerance = parse_tol(tol)
     if isinstance(min_digits, bool) or not isinstance(min_digits, int) or min_digits < 0:
         raise ValueError(f"min_digits must be a whole number >= 0, got {min_digits!r}")
-    table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
+    if getattr(trace, "has_arrays", False):
+        # Vectors and matrices: judged on the table's layout, one row per component
+        # (z1[0]; a student's z1_0 or z1₀ is read as that component too).
+        from .trace import alias_components
+
+        view = trace.component_view()
+        table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(view.wrt))
+        alias_components(table, trace)
+        trace = view
+    else:
+        table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
     report = _judge(trace, table, tolerance, carry_forward, weights or {}, min_digits)
     if diagnose:
         from .diagnose import diagnose_report

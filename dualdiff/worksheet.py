@@ -115,6 +115,8 @@ def worksheet(trace: Any, blank: str | Sequence[str] = "all", answers: bool = Fa
         raise ValueError(f"worksheet format must be markdown, latex or html, got {fmt!r}")
     if not isinstance(digits, int) or not 1 <= digits <= 17:
         raise ValueError(f"digits must be an integer from 1 to 17, got {digits!r}")
+    if getattr(trace, "has_arrays", False):  # vectors and matrices: one row per component
+        trace = trace.component_view()
     blanks = blank_cells(trace, blank)
     title = title + (" — answer key" if answers else "")
     return {"markdown": _markdown, "latex": _latex, "html": _html}[kind](trace, blanks, answers, digits, title,
@@ -139,7 +141,7 @@ def _markdown(trace, blanks, answers, digits, title, student) -> str:
                                                for w in trace.wrt]
     lines += ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for s, cells in _cells(trace, blanks, answers, digits):
-        expr = "input" if s.node is None else f"${expr_to_latex(s.node)}$"
+        expr = ("input" if s.is_input else _md_text(s.expr)) if s.node is None else f"${expr_to_latex(s.node)}$"
         texts = [f"**{t}**" if answers and b and t else t for t, b in cells]
         lines.append("| " + " | ".join([f"${name_to_latex(s.name)}$", expr] + texts) + " |")
     if answers:
@@ -186,7 +188,7 @@ def _latex(trace, blanks, answers, digits, title, student) -> str:
                                                  for w in trace.wrt]
     rows = []
     for s, cells in _cells(trace, blanks, answers, digits):
-        expr = "input" if s.node is None else f"${expr_to_latex(s.node)}$"
+        expr = ("input" if s.is_input else _tex_text(s.expr)) if s.node is None else f"${expr_to_latex(s.node)}$"
         texts = [(rf"\textbf{{{t}}}" if answers and b else f"${t}$" if t else "") for t, b in cells]
         rows.append(" & ".join([f"${name_to_latex(s.name)}$", expr] + texts) + r" \\[1.2ex] \hline")
     who = rf"Student: {_tex_text(student.name)} ({_tex_text(student.id)})\\" + "\n" if student else ""
@@ -234,7 +236,7 @@ def _html(trace, blanks, answers, digits, title, student) -> str:
     out.append('<table class="worksheet"><thead><tr>' + "".join(f"<th>{e(h)}</th>" for h in heads)
                + "</tr></thead><tbody>")
     for s, cells in _cells(trace, blanks, answers, digits):
-        expr = "input" if s.node is None else expr_to_text(s.node)
+        expr = ("input" if s.is_input else s.expr) if s.node is None else expr_to_text(s.node)
         tds = []
         for (text, is_blank), col in zip(cells, ["value"] + [f"d/d{w}" for w in trace.wrt]):
             cls = "answer num" if answers and is_blank else "blank" if is_blank else "num"

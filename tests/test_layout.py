@@ -27,11 +27,12 @@ LAYERS: list[tuple[str, ...]] = [
     ("rules",),                                   # the rule table
     ("dual", "jet"),                              # the number types
     ("functions", "arrays"),                      # generated from the table; numpy array code on Duals
-    ("operators",),                               # derivative … taylor
+    ("operators", "vectorops"),                   # derivative … taylor; the language's vector operations
     ("program", "parse", "printing", "evaluate", "formula"),  # programs: data, text, evaluation
-    ("trace", "record"),                          # traces of programs and of callables
+    ("trace", "record", "backprop", "second"),    # traces of programs and of callables
     ("handtable",),                               # reading hand tables (the whole package)
-    ("render", "symbolic", "verify", "reference", "audit", "diagnose", "worksheet", "subgradients"),  # readers of a trace
+    ("render", "symbolic", "symbolic_arrays", "verify", "reference", "audit", "diagnose",
+     "worksheet", "subgradients"),                # readers of a trace
     ("grading", "report", "plotting", "plot", "diffexpr"),  # batches, figures, one expression
     ("dualdiff",),                                # the public face (__init__)
     ("cli", "__main__"),                          # the command line; nothing imports it

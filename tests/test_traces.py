@@ -19,7 +19,8 @@ def _maker():
 
 def test_there_are_worked_examples():
     names = {p.stem for p in PROGRAMS}
-    assert {"sincos_worksheet", "backprop", "cross_entropy", "squared_error", "swish", "small_inputs"} <= names
+    assert {"sincos_worksheet", "backprop", "cross_entropy", "squared_error", "swish", "small_inputs",
+            "linear_collapse", "softmax", "softmax_cross_entropy", "relu_net", "sigmoid_hessian", "two_layer"} <= names
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.stem)

@@ -60,13 +60,61 @@ Python's arithmetic syntax and precedence, and nothing else:
 | `f(a)`, `f(a, b)` | a function call (parameters by position only) | highest |
 | `a ** b` | power, right-associative: `2 ** 3 ** 2` = `2 ** 9` | |
 | `-a`, `+a` | sign; `-x ** 2` is `-(x ** 2)` | |
-| `a * b`, `a / b` | product, quotient | |
+| `a * b`, `a / b`, `A @ B` | product, quotient, matrix product | |
 | `a + b`, `a - b` | sum, difference | lowest |
 
-Anything else — strings, attributes, subscripts, comparisons, `and`/`or`, keyword
-arguments, `//`, `%`, `@`, bit operators, lambdas — is refused with a `ProgramError`
-naming the construct, its line and its column. The parser is dualdiff's own: program text
-never reaches `eval`, `exec` or sympy.
+plus vectors and matrices (next section). Anything else — strings, attributes,
+slices, comparisons, `and`/`or`, keyword arguments, `//`, `%`, bit operators, lambdas —
+is refused with a `ProgramError` naming the construct, its line and its column. The
+parser is dualdiff's own: program text never reaches `eval`, `exec` or sympy.
+
+## Vectors and matrices
+
+Neural-network layers are written as they are on paper:
+
+```
+W1 = [[0.5, -0.2, 0.3, 0.1], [-0.4, 0.6, 0.1, 0.2]]
+b1 = [0.01, -0.02]
+x = [1, 0.5, -1, 2]
+z1 = W1 @ x + b1
+a1 = relu(z1)
+p = softmax(W2 @ a1 + b2)
+L = -log(p[0])
+```
+
+- A list literal of numbers, `[1, 2]` (a vector) or `[[1, 2], [3, 4]]` (a matrix, rows of
+  one length), declares a vector or matrix **input**; `at={"x": [1, 2]}` (a list or a numpy
+  array) or `--at "x=[1, 2]"` overrides it, with the same shape. A list of expressions,
+  `[x1, 2 * x2]`, stacks numbers into a vector (or vectors of one length into a matrix).
+  Lists nest at most 2 deep: vectors and matrices, no higher dimensions.
+- `A @ B` is the matrix product (matrix·vector, vector·matrix, matrix·matrix, and the dot
+  product of two vectors); `+ - * / **` and every function below act **elementwise**, with
+  numpy's broadcasting (a scalar with a vector, a vector with each row of a matrix).
+- `sum(v)`, `mean(v)` (over all entries), `max(v)` (the largest entry; at a tie the mean
+  of the tied entries' derivatives, as `max(a, b)` gives ½ to each, and the trace notes a
+  kink; `max(a, b)` with two arguments is the elementwise rule), `dot(a, b)` (two vectors of one length),
+  `transpose(W)`, and the vector functions `softmax(v)`, `logsumexp(v)`.
+- Indexing `v[0]`, `W[1, 0]` (0-based, as numpy; `v[-1]` is the last entry; `W[1]` is
+  row 1), with whole numbers written out: no slices, no computed indices.
+- Shapes are checked before each operation: a misfit is a `ProgramError` at the
+  operation's line and column naming both shapes (`line 3, col 7: shapes (2, 2) and (3,)
+  do not fit for '@'`); so is an index out of range, a vector function given a scalar
+  (`softmax(z1): softmax needs a vector, but z1 is a scalar`, never a silent 1), and a
+  vector where a function needs a scalar parameter.
+- Derivatives with respect to a vector or matrix input have the input's shape behind the
+  step's own shape (`z1.derivs["x"]` is the 2×4 Jacobian ∂z1_i/∂x_j); adjoints
+  (`adjoints=True`) have the step's shape (`W1.adjoint` is ∂L/∂W1, the backpropagation
+  table of the layer); second derivatives (`order=2`) are `derivs2["x,x"]` of shape step + x + x.
+
+**Tables: one row per component.** A vector or matrix step is shown as one row per
+entry, named as the program indexes it (`z1[0]`, `z1[1]`, `W1[1,3]`), and a derivative
+with respect to a vector or matrix input as one column per entry (`d/dx[0]` …
+`d/dx[3]`); the expression is written on the first row of its step. We chose this over
+cells that hold whole vectors because every cell then holds one number: it is formatted
+and audited like any other, a hand table can be checked cell by cell, CSV and LaTeX stay
+plain tables, and a row is a valid program expression (`z1[0]`). For wide layers pick the
+columns with `--wrt`. JSON keeps the shapes: values, derivatives, adjoints and `derivs2`
+are nested lists.
 
 ## Functions
 
@@ -87,6 +135,9 @@ Hostile or mistaken input ends in a `ProgramError` quickly and in bounded memory
 {limits}
 
 Number literals that overflow a float (`1e999`) or underflow to zero (`1e-999`) are refused.
+A vector or matrix input given with `at=` / `--at` has at most {max_input:,} entries, a value a
+program computes at most {max_array:,}; derivative columns (input components in `wrt`) are
+bounded too, so that forward-mode Jacobians cannot exhaust memory (use adjoints instead).
 
 ## Errors
 
@@ -121,6 +172,8 @@ LIMITS = [
     ("MAX_POWER_EXPONENT", "largest exponent of a power of constants"),
     ("MAX_CONSTANT_DIGITS", "digits of an exact constant power"),
     ("MAX_TOTAL_TOKENS", "tokens in a program"),
+    ("MAX_LIST_DEPTH", "nesting of list literals (2: matrices)"),
+    ("MAX_LITERAL_ELEMENTS", "entries of one list literal (rows of a matrix, or a vector)"),
 ]
 
 SECTIONS = [
@@ -131,9 +184,9 @@ SECTIONS = [
 ]
 
 SECTION_NOTES = {
-    "Vector functions": "These act on a whole vector in Python (`dd.softmax(np.array([...]))`). "
-                        "A program's values are numbers, where they reduce to `softmax(x) = 1` and "
-                        "`logsumexp(x) = x`.\n\n",
+    "Vector functions": "These act on a whole vector, in programs (`softmax(z1)` with z1 a vector) and "
+                        "in Python (`dd.softmax(np.array([...]))`). Given a scalar in a program they "
+                        "are an error, not a silent 1.\n\n",
 }
 
 
@@ -185,7 +238,11 @@ def render() -> str:
             out.append(f"| {_signature(r.name)} | {_cell(r.doc)} | {_cell(r.derivative_text)} | "
                        f"{_cell(r.kink_note)} |\n")
     limits = "\n".join(f"| {what} | {getattr(parse, const):,} |".replace(",", " ") for const, what in LIMITS)
-    out.append("\n" + FOOTER.replace("{limits}", limits).replace("{typo_error}", _typo_error()))
+    from dualdiff import evaluate
+
+    footer = (FOOTER.replace("{max_input:,}", f"{evaluate.MAX_INPUT_ELEMENTS:,}".replace(",", " "))
+              .replace("{max_array:,}", f"{evaluate.MAX_ARRAY_ELEMENTS:,}".replace(",", " ")))
+    out.append("\n" + footer.replace("{limits}", limits).replace("{typo_error}", _typo_error()))
     return "".join(out)
 
 

@@ -71,7 +71,8 @@ _EXPR_WORDS = re.compile(r"expr|formula|definition|^def$|operation|^op$|computat
                          r"assignment|how", re.IGNORECASE)
 _IGNORED_WORDS = re.compile(r"^(notes?|comments?|remarks?|check|points?|score|marks?)$", re.IGNORECASE)
 _VALUE_WORDS = re.compile(r"\b(value|values|val|primal|result|number)\b|^v$|^f$", re.IGNORECASE)
-_DERIV_SLASH = re.compile(r"[d∂δ](?P<num>[A-Za-z][\w']*)?/[d∂δ](?P<var>[A-Za-z]\w*)")
+# (a component of a vector or matrix input: d/dx[2], d/dW1[1,0])
+_DERIV_SLASH = re.compile(r"[d∂δ](?P<num>[A-Za-z][\w']*)?/[d∂δ](?P<var>[A-Za-z]\w*(?:\[[0-9]+(?:,[0-9]+)?\])?)")
 _DERIV_WRT = re.compile(r"(?:w\.?r\.?t\.?|withrespectto|resp\.?)(?P<var>[A-Za-z]\w*)", re.IGNORECASE)
 # A prime only right after a letter ("u'", "f'(x)"), so "student's value" is no derivative.
 _DERIV_WORDS = re.compile(
