@@ -181,6 +181,37 @@ def _mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue)
     return _dual(np.mean(v, axis=axis, keepdims=keepdims), d, a.tag, a.ndir)
 
 
+@_implements(np.var)
+def _var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=np._NoValue, mean=np._NoValue,
+         correction=np._NoValue):
+    _no_out("var", out)
+    _reject("var", dtype=dtype, where=where, mean=mean, correction=correction)
+    a = _obj(a)
+    if type(a) is not Dual:
+        return np.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
+    # var = Σ (x - mean)² / (N - ddof): the derivative through that formula, the value numpy's
+    centred = a - _mean(a, axis=axis, keepdims=True)
+    s = _sum(centred * centred, axis=axis, keepdims=keepdims)
+    shape = np.shape(a.value)
+    ax = _axes(axis, len(shape))
+    count = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))])) - ddof
+    return _dual(np.var(a.value, axis=axis, ddof=ddof, keepdims=keepdims), s.deriv / count, a.tag, a.ndir)
+
+
+@_implements(np.std)
+def _std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=np._NoValue, mean=np._NoValue,
+         correction=np._NoValue):
+    _no_out("std", out)
+    _reject("std", dtype=dtype, where=where, mean=mean, correction=correction)
+    a = _obj(a)
+    if type(a) is not Dual:
+        return np.std(a, axis=axis, ddof=ddof, keepdims=keepdims)
+    v = _var(a, axis=axis, ddof=ddof, keepdims=keepdims)
+    y = np.std(a.value, axis=axis, ddof=ddof, keepdims=keepdims)
+    # d sqrt(var) = d var / (2 std)  (infinite where every entry is equal: a kink of std)
+    return _dual(y, v.deriv / (2 * (y[..., None] if a.ndir and np.ndim(y) else y)), a.tag, a.ndir)
+
+
 def _to_last(x: Any, ax: tuple, ndim: int, n: int) -> Any:
     """x with the value axes ``ax`` moved to the end and merged into one (directions,
     when there are any, stay last)."""

@@ -139,6 +139,26 @@ def test_sum_mean_axis_keepdims(name, axis, keepdims):
     np.testing.assert_allclose(dd.jacobian(f, A), _linear_jacobian(f, A).reshape(-1, 6), rtol=1e-15)
 
 
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_var_std_closed_forms(ddof):
+    # ∂var/∂x_i = 2 (x_i - mean) / (N - ddof);  ∂std/∂x_i = (x_i - mean) / ((N - ddof) std)
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    c, N = x - x.mean(), x.size - ddof
+    v, g = dd.value_and_derivative(lambda w: np.var(w, ddof=ddof), x)
+    assert v == np.var(x, ddof=ddof)
+    np.testing.assert_allclose(dd.gradient(lambda w: np.var(w, ddof=ddof), x), 2 * c / N, rtol=1e-14)
+    np.testing.assert_allclose(dd.gradient(lambda w: np.std(w, ddof=ddof), x), c / (N * np.std(x, ddof=ddof)),
+                               rtol=1e-14)
+    # along an axis of a matrix: each column on its own
+    M = np.stack([x, x[::-1] * 2], axis=1)
+    J = dd.jacobian(lambda w: np.std(w, axis=0, ddof=ddof), M)
+    for j in range(2):
+        col = M[:, j]
+        ref = np.zeros((4, 2))
+        ref[:, j] = (col - col.mean()) / ((4 - ddof) * np.std(col, ddof=ddof))
+        np.testing.assert_allclose(J[j], ref.ravel(), rtol=1e-14, atol=1e-17)
+
+
 @pytest.mark.parametrize("axis", [None, 0, 1])
 def test_prod_axis_closed_form(axis):
     M = np.array([[1.5, -2.0, 0.5], [3.0, 0.0, 2.0]])
