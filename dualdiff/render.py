@@ -332,6 +332,9 @@ def trace_to_dict(trace: Any, digits: int = 8) -> dict:
                            "wrt": list(trace.wrt), "steps": steps}
     if trace.has_adjoints:
         out["input_adjoints"] = {s.name: json_value(s.adjoint) for s in trace.input_steps}
+    if getattr(trace, "has_arrays", False) and not trace.exact:
+        # said, not implied: the precision audit does not cover vector traces yet
+        out["accuracy"] = "not audited: vector and matrix traces are not re-evaluated in high precision yet"
     return out
 
 

@@ -528,3 +528,10 @@ def test_check_command_grades_a_vector_program_per_component(tmp_path, capsys):
     assert all(c["step"] == "total" and c["verdict"] == "missing" for c in cells), cells
     assert sum(c["verdict"] == "correct" for c in data["cells"]) == 12
     assert code == 1   # the total row is missing
+
+
+def test_json_of_a_vector_trace_says_it_is_not_audited():
+    data = json.loads(dd.trace_program(NETS / "softmax.dd").to_json())
+    assert data["accuracy"].startswith("not audited")
+    scalar = json.loads(dd.trace_program("x = 1\ny = sin(x)").to_json())
+    assert "accuracy" not in scalar or not str(scalar.get("accuracy")).startswith("not audited")
