@@ -97,10 +97,17 @@ def _input_text(v: Any) -> str:
 def _cells(trace: Any, blanks: set[tuple[str, str]], answers: bool, digits: int):
     """Rows of (step name, expression node or None, [(text, is_blank)])."""
     columns = ["value"] + [f"d/d{w}" for w in trace.wrt]
+    # an answer key must be right: where float lost digits (the precision audit), the
+    # high-precision reference is shown instead of the float's digits
+    audit = trace.audit() if callable(getattr(trace, "audit", None)) else None
     for s in trace.rows:
         cells = []
+        lost = audit[s.name].inaccurate(digits) if audit is not None and s.name in audit.steps else []
         for c in columns:
-            v = s.value if c == "value" else s.derivs.get(c[3:])
+            col = "value" if c == "value" else c[3:]
+            v = s.value if c == "value" else s.derivs.get(col)
+            if col in lost:
+                v = audit[s.name].reference_value if col == "value" else audit[s.name].reference_derivs[col]
             text = _input_text(v) if s.is_input and c == "value" else _num(v, digits)
             is_blank = (s.name, c) in blanks
             cells.append(("" if is_blank and not answers else text, is_blank))

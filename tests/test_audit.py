@@ -306,3 +306,14 @@ def test_audit_module_doctests():
 
     for mod in (dualdiff.reference, dualdiff.audit):
         assert doctest.testmod(mod).failed == 0, mod.__name__
+
+
+def test_worksheet_answer_key_shows_the_true_values(capsys):
+    # the key is what students are graded against: 36 and 12, not float's 36.0437 and 12.5354
+    code, out, _ = run(capsys, "worksheet", str(ROOT / "traces" / "cross_entropy_saturated.dd"), "--answers")
+    assert code == 0
+    row = next(line for line in out.splitlines() if "ln(1 - " in line)
+    cells = [c.strip().strip("*") for c in row.split("|")[3:-1]]
+    assert cells[0] == f"{float(CE_TRUE):#.6g}" == "36.0000"
+    assert cells[1] == f"{float(DCE_TRUE):#.6g}" == "12.0000"
+    assert "36.0437" not in out and "12.5354" not in out
