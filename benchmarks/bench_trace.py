@@ -2,6 +2,8 @@
 
 1. Cold start of ``dualdiff table traces/sincos_worksheet.dd`` (a fresh process) over
    ``python -c "import numpy"``; target ≤ 2×.  sympy must not be imported on this path.
+   The precision audit's share of it (mpmath imported on first use) is timed on its own,
+   in fresh processes, and so is the audit of generated programs of 100 and 1 000 steps.
 2. Tracing a generated program of N steps (the sin/cos recurrence, 2 steps per k):
    time per step for N = 1 000 … 10 000 and the growth ratio (target: linear).
 
@@ -25,6 +27,21 @@ def cold(cmd: list[str], repeats: int = 15) -> float:
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+AUDIT_COLD = ("import time, dualdiff as dd\n"
+              "t = dd.trace_program('traces/sincos_worksheet.dd')\n"
+              "t0 = time.perf_counter(); t.audit(); print(time.perf_counter() - t0)")
+
+
+def audit_cold(repeats: int = 15) -> float:
+    """The audit's time in a fresh process (mpmath not yet imported), as the table pays it."""
+    times = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", AUDIT_COLD], check=True, capture_output=True, text=True,
+                             cwd=ROOT).stdout
+        times.append(float(out))
     return statistics.median(times)
 
 
@@ -63,6 +80,21 @@ def main() -> None:
     print(f"| `python -c pass` | {t_python:.3f} | {t_python / t_numpy:.2f} |")
     print(f"| `python -c \"import numpy\"` | {t_numpy:.3f} | 1.00 |")
     print(f"| `python -m dualdiff table traces/sincos_worksheet.dd` | {t_table:.3f} | {t_table / t_numpy:.2f} |")
+    t_audit = audit_cold()
+    print(f"| of which the precision audit (mpmath import, 40- and 60-digit re-evaluation, digit counts) "
+          f"| {t_audit:.3f} | {t_audit / t_numpy:.2f} |")
+    print(f"\nAudit's cost on the worksheet table: {t_audit * 1000:.0f} ms of the {t_table * 1000:.0f} ms cold start "
+          f"({t_audit / t_table:.0%}); the table without it would be {(t_table - t_audit) / t_numpy:.2f}× "
+          f"`import numpy`.")
+
+    print("\n## Auditing a generated program (warm: mpmath already imported; best of 3)\n")
+    print("| steps | trace (s) | audit (s) | audit ÷ trace |")
+    print("|---|---|---|---|")
+    for n in (100, 1000):
+        prog = parse_program(program(n))
+        tt = best(lambda: dd.trace_program(prog))
+        ta = best(lambda: dd.trace_program(prog).audit(), repeats=3) - tt
+        print(f"| {n:,} | {tt:.4f} | {ta:.4f} | {ta / tt:.0f}× |")
 
     print("\n## Tracing a generated program (best of 5)\n")
     print("| steps | parse (s) | trace (s) | µs per step (parse+trace) | growth vs 1 000 |")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
 from typing import Any, Iterator
 
 import numpy as np
@@ -43,6 +44,7 @@ __all__ = ["MAX_DIGITS", "DROP", "Culprit", "Cell", "StepAccuracy", "Audit", "au
 
 MAX_DIGITS = 17   # the most significant digits a double can be shown with
 DROP = 2          # an operation that loses fewer digits than this is rounding, not a culprit
+CULPRIT_BELOW = MAX_DIGITS - DROP  # rows with fewer correct digits get a culprit search
 _CACHE_KEY = "_dualdiff_audit"
 
 
@@ -58,32 +60,38 @@ def correct_digits(f: Any, ref: Any, noise: Any = 0) -> int:
     >>> import mpmath
     >>> correct_digits(36.04365338911715, mpmath.log(1 + mpmath.exp(36)))
     3
-    >>> correct_digits(0.1, mpmath.mpf("0.1")), correct_digits(1.2e-16, mpmath.mpf(0))
+    >>> correct_digits(0.1, to_mpf("0.1")), correct_digits(1.2e-16, mpmath.mpf(0))
     (16, 0)
 
     (The 17-digit form of the float 0.1 is 0.10000000000000001: sixteen digits are right.)
     """
     import mpmath
 
+    if isinstance(f, (float, np.floating)) and not math.isfinite(f):
+        return 0 if mpmath.isfinite(ref) else MAX_DIGITS
+    if not mpmath.isfinite(ref):
+        return 0
     with mpmath.workdps(CHECK_DPS):
-        if isinstance(f, (float, np.floating)) and not math.isfinite(f):
-            return 0 if mpmath.isfinite(ref) else MAX_DIGITS
-        if not mpmath.isfinite(ref):
-            return 0
         err = abs(mpmath.mpf(f) - ref)
         if err == 0 or err <= 2 * noise:
             return MAX_DIGITS
         if ref == 0:
             return 0
+        rel = float(err / abs(ref))
+        # 30 digits: far more than the 17 compared, and fewer than the reference is sure of
+        # (1e-14 computed as (1 + 1e-14) - 1 at 60 digits is 9.99…9e-15 in its 48th digit)
+        text = mpmath.nstr(ref, 30, min_fixed=1, max_fixed=0)  # always d.ddd…e±n
+    # the digit checks in decimal arithmetic (exact for these short numbers, and fast)
+    with localcontext() as ctx:
+        ctx.prec = CHECK_DPS
+        true = Decimal(text)
+        lead = true.adjusted()  # units are the true value's digits
         f = float(f)
-        # units are the true value's digits; the nudge keeps 1e-14 (whose binary reference
-        # may sit just below it) in the decade it is written in
-        lead = int(mpmath.floor(mpmath.log10(abs(ref)) + mpmath.mpf(10) ** -45))
-        # exactly one unit off is not a faithful rounding; the 1e-30 keeps that verdict
-        # when the binary reference of a decimal (0.01) sits a hair on either side of it
-        shrink = 1 - mpmath.mpf(10) ** -30
-        for k in range(MAX_DIGITS, 0, -1):
-            if abs(mpmath.mpf(f"{f:.{k - 1}e}") - ref) < shrink * mpmath.mpf(10) ** (lead - k + 1):
+        # start near the answer (rel ~ 10^-k) and walk down to the first faithful rounding
+        top = MAX_DIGITS if rel <= 0 else max(1, min(MAX_DIGITS, int(-math.log10(rel)) + 2))
+        for k in range(top, 0, -1):
+            # exactly one unit off is not a faithful rounding
+            if abs(Decimal(f"{f:.{k - 1}e}") - true) < Decimal(1).scaleb(lead - k + 1):
                 return k
         return 0
 
@@ -176,12 +184,30 @@ def _text(v: Any) -> str:
 class Audit:
     """The audit of a float trace: ``audit[step]`` is a :class:`StepAccuracy`."""
 
-    def __init__(self, steps: dict[str, StepAccuracy], wrt: tuple[str, ...]):
+    def __init__(self, steps: dict[str, StepAccuracy], wrt: tuple[str, ...], trace: Any = None,
+                 ref: Reference | None = None):
         self.steps = steps
         self.wrt = wrt
+        self._source = (trace, ref)   # for the culprit search, run on first need
+        self._searched = trace is None
 
     def __getitem__(self, name: str) -> StepAccuracy:
-        return self.steps[name]
+        """A row's accuracy, with its culprits when it lost digits (searched on first need)."""
+        s = self.steps[name]
+        if not self._searched and s.audited and min(s.columns().values()) < CULPRIT_BELOW:
+            self._search()
+            s = self.steps[name]
+        return s
+
+    def _search(self) -> None:
+        """Find the culprits of every row that lost digits (one pass over the whole trace)."""
+        self._searched = True
+        trace, ref = self._source
+        for name, cols in _Culprits(trace, ref, self.steps).find().items():
+            a = self.steps[name]
+            cols = {c: x for c, x in cols.items() if (a.columns()[c] or 0) < CULPRIT_BELOW}
+            self.steps[name] = StepAccuracy(a.step, a.value, a.derivs, a.reference_value, a.reference_derivs,
+                                            cols)
 
     def __iter__(self) -> Iterator[StepAccuracy]:
         return iter(self.steps.values())
@@ -199,9 +225,9 @@ class Audit:
 
     def note(self, step: str, digits: int = 8) -> str:
         """The table's note for a row ('' when every shown digit is right)."""
-        s = self.steps.get(step)
-        if s is None:
+        if step not in self.steps:
             return ""
+        s = self[step]
         if not s.audited:
             return f"not verified: {s.reason}"
         bad = s.inaccurate(digits)
@@ -282,13 +308,7 @@ def _audit(trace: Any, ref: Reference) -> Audit:
         derivs = {w: correct_digits(s.derivs.get(w, 0.0), ref.deriv(s.name, w), noise[w]) for w in wrt}
         steps[s.name] = StepAccuracy(s.name, value, derivs, _known(ref.value(s.name), noise["value"]),
                                      {w: _known(ref.deriv(s.name, w), noise[w]) for w in wrt})
-    if any(a.audited and min(a.columns().values()) < MAX_DIGITS - 1 for a in steps.values()):
-        culprits = _Culprits(trace, ref, steps).find()
-        for name, cols in culprits.items():
-            a = steps[name]
-            cols = {c: x for c, x in cols.items() if (a.columns()[c] or 0) < MAX_DIGITS - 1}
-            steps[name] = StepAccuracy(a.step, a.value, a.derivs, a.reference_value, a.reference_derivs, cols)
-    return Audit(steps, wrt)
+    return Audit(steps, wrt, trace, ref)
 
 
 class _Culprits:
