@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from . import numerics as nx
 from .registry import dispatch_function, dispatch_ufunc, number_types, ops
 
 _tags = itertools.count(1)
@@ -153,9 +154,9 @@ class Dual:
         return Dual(y, q * self.deriv, self.tag, self.ndir)
 
     def __rpow__(self, a):
-        # d(a**x) = a**x · ln(a) · dx
+        # d(a**x) = a**x · ln(a) · dx;  0**x = 0 for x > 0, so its slope there is 0
         y = ops.power_scalar(a, self.value)
-        q = 0.0 * y if _is_zero_value(a) else y * ops.log(a)
+        q = 0.0 * y if _is_zero_value(a) else y * _log_of_base(a, self.value)
         if self.ndir:
             q = _ex(q)
         return Dual(y, q * self.deriv, self.tag, self.ndir)
@@ -373,15 +374,50 @@ def _is_zero_value(a) -> bool:
 
 
 def _pow_dual(x: Dual, p: Dual) -> Dual:
-    """x**p with both parts varying: d = p·x^(p-1)·dx + ln(x)·x^p·dp."""
+    """x**p with both parts varying: d = p·x^(p-1)·dx + ln(x)·x^p·dp.
+
+    An exponent that does not vary here (dp = 0, e.g. Dual(2.0, 0.0)) contributes
+    nothing, so a negative base is fine with an integral exponent; 0**p (p > 0) is 0 for
+    every p nearby, so its slope in p is 0.
+    """
     a, b = x.value, p.value
     y = ops.power_scalar(a, b)
-    dx_part = b * ops.power_scalar(a, b - 1)
-    dp_part = 0.0 * y if _is_zero_value(a) else y * ops.log(a)
+    dx_part = _power_slope(a, b)
+    if _is_zero_value(a) or _all_zero(p.deriv):
+        dp_part = 0.0 * y
+    else:
+        dp_part = y * _log_of_base(a, b)
     n = x.ndir or p.ndir
     if n:
         dx_part, dp_part = _ex(dx_part), _ex(dp_part)
     return Dual(y, dx_part * x.deriv + dp_part * p.deriv, x.tag, n)
+
+
+def _power_slope(a, p):
+    """d(a**p)/da = p·a**(p-1); at a = 0 with 0 < p < 1 it is infinite: say so."""
+    if _is_zero_exponent(p):
+        return 0.0 * a
+    try:
+        return p * ops.power_scalar(a, p - 1)
+    except ZeroDivisionError:
+        raise ZeroDivisionError(f"pow: the derivative of x ** {p!r} is infinite at x = {a!r}") from None
+
+
+def _log_of_base(a, like):
+    """ln(a) for the slope of a**x in x: a plain-number base in x's precision (mpmath: the
+    working precision, not math.log's 16 digits); a negative base has no such slope."""
+    a = nx.lift_constant(a, like)
+    if type(a) is not _ndarray and not isinstance(a, Dual) and nx.backend_of(a) in ("float", "mpmath") and a < 0:
+        raise ValueError(f"pow: a ** x with a varying exponent x needs a base a > 0; the base is {a!r}")
+    return ops.log(a)
+
+
+def _all_zero(d) -> bool:
+    if type(d) is float or type(d) is int:
+        return d == 0
+    if type(d) is _ndarray:
+        return not d.any()
+    return False
 
 
 def full_deriv(d: Dual):
@@ -500,7 +536,7 @@ def _pow_const(x, p):
     if _is_zero_exponent(p):
         return Dual(power_scalar(a, p), 0.0 * x.deriv, x.tag, x.ndir)
     y = power_scalar(a, p)
-    q = p * power_scalar(a, p - 1)
+    q = _power_slope(a, p)
     if x.ndir:
         q = _ex(q)
     return Dual(y, q * x.deriv, x.tag, x.ndir)

@@ -126,9 +126,38 @@ def power_scalar(a, p):
         raise ZeroDivisionError(f"pow: 0 cannot be raised to the negative power {p!r}") from None
     except OverflowError:
         raise OverflowError(f"pow: result too large for {a!r} ** {p!r}") from None
-    if type(r) is complex:
-        raise ValueError(f"pow: math domain error: negative base {a!r} with non-integer exponent {p!r}")
+    if type(r) is complex or _is_complex(r):
+        raise ValueError(f"pow: math domain error: negative base {a!r} with non-integer exponent {p!r} "
+                         "(the result is not a real number)")
     return r
+
+
+def _is_complex(r) -> bool:
+    """An mpmath mpc or a sympy number that is not real: (-8) ** (1/3) in those backends."""
+    kind = nx.backend_of(r)
+    if kind == "mpmath":
+        return type(r).__name__ == "mpc"
+    if kind == "sympy":
+        return bool(getattr(r, "is_number", False)) and r.is_real is False
+    return False
+
+
+def is_integral(p) -> bool:
+    """p is a whole number (2, 2.0, mpf(2), sympy 2), so that x ** p is defined for x <= 0."""
+    if type(p) is int or isinstance(p, np.integer):
+        return True
+    try:
+        return bool(p == int(p))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _lift_params(x, params: tuple) -> tuple:
+    """Plain int/float parameters in the precision of x (see numerics.lift_constant)."""
+    like = primal(x)
+    if nx.backend_of(like) in ("mpmath", "sympy"):
+        return tuple(nx.lift_constant(p, like) for p in params)
+    return params
 
 
 # ---------------------------------------------------------------------------
@@ -153,6 +182,8 @@ def _make(rule: Rule) -> Callable[..., Any]:
     kf, kn, kmp, ksp, deriv = rule.float, rule.numpy, rule.mpmath, rule.sympy, rule.deriv
 
     def core(x, *params):
+        if params:
+            params = _lift_params(x, params)
         t = type(x)
         if t is float or t is int:
             return kf(x, *params)
@@ -348,7 +379,7 @@ def _public(rule: Rule, core: Callable[..., Any]) -> Callable[..., Any]:
         def f(x, *args):
             if len(args) > len(rule.params):
                 raise TypeError(f"{rule.name}() takes at most {len(rule.params) + 1} arguments")
-            return compose(core, x, *args)
+            return compose(core, x, *_lift_params(x, args))
     elif rule.params:
         names = [p for p, _ in rule.params]
         defaults = [d for _, d in rule.params]
@@ -477,7 +508,7 @@ def _generate(name: str, rule: Rule | None) -> None:
         _handle_ufunc(uf, f)
 
 
-for _helper in (primal, select, softmax_formula, logsumexp_formula, power_scalar):
+for _helper in (primal, select, softmax_formula, logsumexp_formula, power_scalar, is_integral):
     ops.register(_helper.__name__, _helper)
 on_change(_generate)
 

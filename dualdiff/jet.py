@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import numerics as nx
 from .registry import dispatch_function, dispatch_ufunc, number_types, ops
 
 
@@ -97,8 +98,19 @@ class Jet:
     def __rtruediv__(self, o):
         return _div_same(Jet(self._lift(o)), self)
 
-    def __rpow__(self, a):  # a^u = exp(u·ln a)
-        return ops.exp(self * ops.log(a))
+    def __rpow__(self, a):
+        # a^u = exp(u·ln a) for a > 0.  0^u = 0 near any u_0 > 0: a zero jet.  A negative
+        # base has a real power only for a constant, integral u.
+        u0 = self.coeffs[0]
+        if _is_zero(a):
+            if ops.primal(u0) > 0:
+                return Jet([ops.power_scalar(a, u0)] + [0.0 * c for c in self.coeffs[1:]])
+            raise ZeroDivisionError(f"pow: 0 ** u is not differentiable at u = {u0!r} (it needs u > 0)")
+        if ops.primal(a) < 0:
+            if all(_is_zero(c) for c in self.coeffs[1:]):
+                return Jet([ops.power_scalar(a, u0)] + [0.0] * self.order)
+            raise ValueError(f"pow: a ** u with a varying exponent u needs a base a > 0; the base is {a!r}")
+        return ops.exp(self * ops.log(nx.lift_constant(a, ops.primal(u0))))
 
     def __abs__(self):
         return ops.abs(self)
@@ -266,12 +278,17 @@ def _pow_same(u: Jet, p: Jet) -> Jet:  # u^p = exp(p·log u)
 
 def _pow_const(self: Jet, p) -> Jet:
     u = self.coeffs
-    if isinstance(p, (int, np.integer)) and p >= 0:
+    if ops.is_integral(p) and p >= 0:
+        # repeated squaring: exact at u_0 = 0 and for u_0 < 0, where the recurrence below
+        # divides by u_0 (and 2.0 is as whole as 2: taylor(x ** 2.0, 0) = [0, 0, 1])
         return _int_power(self, int(p))
     if _is_zero(u[0]):
         if all(_is_zero(c) for c in u):
             return Jet([ops.power_scalar(u[0], p)] + [0.0] * self.order)
-        raise ValueError(f"pow: the Taylor series of u**{p!r} does not exist where u = 0")
+        if ops.is_integral(p):
+            raise ZeroDivisionError(f"pow: 0 cannot be raised to the negative power {p!r}")
+        raise ValueError(f"pow: u ** {p!r} has no Taylor series where u = 0 "
+                         f"(its derivative of order {int(p) + 1 if p > 0 else 1} is infinite there)")
     y = [ops.power_scalar(u[0], p)]
     for k in range(1, len(u)):
         s = 0.0

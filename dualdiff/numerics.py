@@ -271,3 +271,42 @@ def logaddexp_float(x: float, y: float) -> float:
     if m == -math.inf or m == math.inf:
         return m
     return m + math.log1p(math.exp(-abs(x - y)))
+
+
+# ---------------------------------------------------------------------------
+# Constants in the precision of the computation
+# ---------------------------------------------------------------------------
+def lift_constant(c: Any, like: Any) -> Any:
+    """A plain int/float constant in the precision of ``like``'s backend.
+
+    With mpmath values, math.log(10) would cap ``log(x, 10)`` at 16 digits: the constant
+    becomes an mpf instead (a float by the decimal it was written as, 0.01 -> 1/100 at the
+    working precision).  With sympy values an integral constant becomes exact.
+    """
+    if type(c) is not int and type(c) is not float:
+        return c
+    kind = backend_of(like)
+    if kind == "mpmath":
+        return mpmath_module().mpf(c if type(c) is int else repr(c))
+    if kind == "sympy" and float(c).is_integer():
+        return sympy_module().Integer(int(c))
+    return c
+
+
+_selu_cache: dict = {}
+
+
+def selu_constants_mp() -> tuple:
+    """SELU's λ and α at mpmath's working precision, from their closed forms
+    (Klambauer et al. 2017); the floats SELU_LAMBDA/SELU_ALPHA are these rounded."""
+    mp = mpmath_module()
+    key = mp.mp.prec
+    if key not in _selu_cache:
+        with mp.workprec(key + 20):
+            e1 = mp.erfc(1 / mp.sqrt(2))
+            alpha = -mp.sqrt(2 / mp.pi) / (e1 * mp.exp(mp.mpf(1) / 2) - 1)
+            lam = (1 - e1 * mp.sqrt(mp.e)) * mp.sqrt(2 * mp.pi) * (
+                2 * mp.erfc(mp.sqrt(2)) * mp.e ** 2 + mp.pi * e1 ** 2 * mp.e
+                - 2 * (2 + mp.pi) * e1 * mp.sqrt(mp.e) + mp.pi + 2) ** (-mp.mpf(1) / 2)
+        _selu_cache[key] = (+lam, +alpha)
+    return _selu_cache[key]

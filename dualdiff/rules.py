@@ -150,7 +150,7 @@ def _sign(x):
 
 
 def _const(x, name):
-    """π, √2, ln 2 or ln 10 in the precision of x's backend.
+    """π, √2, ln 2, ln 10 or SELU's λ and α in the precision of x's backend.
 
     A float constant (math.sqrt(math.pi)) would cap an mpmath result at 16 digits and
     turn an exact sympy result into a 15-digit Float.
@@ -158,11 +158,16 @@ def _const(x, name):
     kind = nx.backend_of(ops.primal(x))
     if kind == "mpmath":
         mp = _mp()
+        if name.startswith("selu"):
+            return nx.selu_constants_mp()[0 if name == "selu_lambda" else 1]
         return {"pi": mp.pi, "sqrt2": mp.sqrt(2), "ln2": mp.ln2, "ln10": mp.ln10}[name] * 1
     if kind == "sympy":
         sp = _sp()
+        if name.startswith("selu"):  # SPEC §3 gives λ and α as these floats
+            return sp.Float(SELU_LAMBDA if name == "selu_lambda" else SELU_ALPHA)
         return {"pi": sp.pi, "sqrt2": sp.sqrt(2), "ln2": sp.log(2), "ln10": sp.log(10)}[name]
-    return {"pi": math.pi, "sqrt2": math.sqrt(2), "ln2": math.log(2), "ln10": math.log(10)}[name]
+    return {"pi": math.pi, "sqrt2": math.sqrt(2), "ln2": math.log(2), "ln10": math.log(10),
+            "selu_lambda": SELU_LAMBDA, "selu_alpha": SELU_ALPHA}[name]
 
 
 def _with_constant(j, c0):
@@ -399,12 +404,13 @@ _add(Rule(
 _add(Rule(
     name="selu", family="activation",
     float=nx.selu_float, numpy=nx.selu_np,
-    # λ·(α·…), not (λ·α)·…: the float product λ·α is rounded, which caps mpmath at 16 digits.
-    mpmath=lambda x: SELU_LAMBDA * x if x > 0 else SELU_LAMBDA * (SELU_ALPHA * _mp().expm1(x)),
+    # λ and α from their closed forms at the working precision (the floats are these rounded)
+    mpmath=lambda x: _const(x, "selu_lambda") * (x if x > 0 else _const(x, "selu_alpha") * _mp().expm1(x)),
     sympy=lambda x: _sp().Piecewise(
         (_sp().Float(SELU_LAMBDA) * x, x > 0),
         (_sp().Float(SELU_LAMBDA) * _sp().Float(SELU_ALPHA) * (_sp().exp(x) - 1), True)),
-    deriv=lambda x, y: ops.select(x, SELU_LAMBDA, SELU_LAMBDA * (SELU_ALPHA * ops.exp(x))), kink=_at_zero,
+    deriv=lambda x, y: ops.select(x, _const(x, "selu_lambda"),
+                                  _const(x, "selu_lambda") * (_const(x, "selu_alpha") * ops.exp(x))), kink=_at_zero,
     kink_note="selu'(0) = λα: the x <= 0 branch; the one-sided slopes are λ and λα",
     text="selu({x})",
     derivative_text="(λ if u > 0 else λα·eᵘ)·u'",

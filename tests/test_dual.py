@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import mpmath
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -260,3 +261,72 @@ def test_array_sharing_with_several_directions_and_plain_arrays():
     first = dd.sin(a)
     a[:] = [1.0, 2.0]
     assert np.array_equal(dd.sin(a), np.sin([1.0, 2.0])) and not np.array_equal(first, dd.sin(a))
+
+
+# ---------------------------------------------------------------------------
+# Powers at their edges (SPEC §2): closed forms worked by hand
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("base, p, value, slope", [
+    (0.0, 2.0, 0.0, 0.0),        # d/dx x² = 2x = 0
+    (0.0, 2, 0.0, 0.0),
+    (0.0, 1.0, 0.0, 1.0),
+    (0.0, 3.0, 0.0, 0.0),
+    (-2.0, 2.0, 4.0, -4.0),      # 2x at -2
+    (-2.0, 3, -8.0, 12.0),       # 3x² at -2
+    (-2.0, -1.0, -0.5, -0.25),   # -1/x² at -2
+    (-2.0, -2, 0.25, 0.25),      # -2/x³ at -2
+])
+def test_integral_powers_at_zero_and_negative_bases(base, p, value, slope):
+    d = dd.Dual(base, 1.0) ** p
+    assert (d.value, d.deriv) == (value, slope)
+    e = dd.Dual(base, 1.0) ** dd.Dual(float(p), 0.0)   # an exponent that does not vary here
+    assert (e.value, e.deriv) == (value, slope)
+
+
+def test_zero_base_with_a_positive_varying_exponent_is_zero():
+    for y in (0.5, 2.0, 3):
+        d = 0 ** dd.Dual(float(y), 1.0)
+        assert (d.value, d.deriv) == (0.0, 0.0)   # 0**y = 0 for every y > 0 nearby
+        d = 0.0 ** dd.Dual(float(y), 1.0)
+        assert (d.value, d.deriv) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: 0 ** dd.Dual(-1.0, 1.0), ZeroDivisionError, ["pow", "-1"]),
+    (lambda: dd.Dual(0.0, 1.0) ** -1, ZeroDivisionError, ["pow", "-1"]),
+    (lambda: dd.Dual(-8.0, 1.0) ** (1 / 3), ValueError, ["pow", "-8", "not a real number"]),
+    (lambda: dd.Dual(0.0, 1.0) ** 0.5, ZeroDivisionError, ["pow", "infinite", "0.0"]),
+    (lambda: (-2.0) ** dd.Dual(2.0, 1.0), ValueError, ["pow", "-2.0"]),
+    (lambda: dd.Dual(-2.0, 1.0) ** dd.Dual(2.0, 1.0), ValueError, ["pow", "-2.0"]),
+    (lambda: dd.Dual(mpmath.mpf(-8), 1) ** (mpmath.mpf(1) / 3), ValueError, ["pow", "-8"]),
+])
+def test_undefined_powers_raise_naming_function_and_value(make, error, words):
+    with pytest.raises(error) as info:
+        make()
+    for w in words:
+        assert w in str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# Precision of constants with mpmath (SPEC §2), against mpmath at 50 digits
+# ---------------------------------------------------------------------------
+def test_mpmath_precision_of_log_bases_and_power_bases():
+    with mpmath.workdps(50):
+        tol = mpmath.mpf(10) ** -48
+        x = mpmath.mpf("0.5")
+        assert mpmath.almosteq(dd.log(x, 10), mpmath.log(x) / mpmath.log(10), rel_eps=tol)
+        assert mpmath.almosteq(dd.log(x, 2), mpmath.log(x) / mpmath.log(2), rel_eps=tol)
+        t = mpmath.mpf("0.3")
+        for base in (2, 10, 2.0):
+            d = base ** dd.Dual(t, mpmath.mpf(1))
+            want = mpmath.power(base, t)
+            assert mpmath.almosteq(d.value, want, rel_eps=tol)
+            assert mpmath.almosteq(d.deriv, want * mpmath.log(base), rel_eps=tol)
+        d = dd.log(dd.Dual(t, mpmath.mpf(1)), 10)
+        assert mpmath.almosteq(d.deriv, 1 / (t * mpmath.log(10)), rel_eps=tol)
+        for name, want in [("log2", 1 / (t * mpmath.log(2))), ("log10", 1 / (t * mpmath.log(10))),
+                           ("exp2", mpmath.power(2, t) * mpmath.log(2))]:
+            assert mpmath.almosteq(getattr(dd, name)(dd.Dual(t, mpmath.mpf(1))).deriv, want, rel_eps=tol), name
+        # gelu's √2 and erf's √π at the working precision: x/2·erfc(-x/√2)
+        g = dd.gelu(dd.Dual(t, mpmath.mpf(1)))
+        assert mpmath.almosteq(g.value, t / 2 * mpmath.erfc(-t / mpmath.sqrt(2)), rel_eps=tol)

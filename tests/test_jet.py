@@ -117,3 +117,39 @@ def test_jet_from_a_plain_number_is_a_constant():
     assert (dd.Jet(2.0) * 3).coeffs == [6.0]
     with pytest.raises(ValueError):
         dd.Jet([])
+
+
+# ---------------------------------------------------------------------------
+# Powers at their edges in Taylor mode (SPEC §2): closed-form coefficients
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("f, x, want", [
+    (lambda x: x ** 2, 0.0, [0, 0, 1, 0]),
+    (lambda x: x ** 2.0, 0.0, [0, 0, 1, 0]),
+    (lambda x: x ** 3 - x, 0.0, [0, -1, 0, 1]),
+    (lambda x: dd.exp(x) * x ** 2, 0.0, [0, 0, 1, 1]),           # x² + x³ + x⁴/2 + …
+    (lambda x: x ** 2.0, -1.5, [2.25, -3, 1, 0]),
+    (lambda x: x ** -1.0, -2.0, [-0.5, -0.25, -0.125, -0.0625]),  # 1/x = -1/2 Σ (t/2)^k… at -2
+    (lambda x: 0.0 ** x, 1.0, [0, 0, 0, 0]),
+    (lambda x: 0 ** x, 2.5, [0, 0, 0, 0]),
+    (lambda x: (-2.0) ** (x * 0 + 2.0), 0.0, [4, 0, 0, 0]),
+])
+def test_taylor_of_powers_at_their_edges(f, x, want):
+    assert taylor(f, x, 3) == want
+
+
+def test_taylor_of_truly_undefined_powers_raises_naming_pow():
+    for f, x in [(lambda x: x ** 0.5, 0.0), (lambda x: x ** -1.0, 0.0), (lambda x: 0.0 ** x, -1.0),
+                 (lambda x: (-2.0) ** x, 1.0)]:
+        with pytest.raises((ValueError, ZeroDivisionError), match="pow"):
+            taylor(f, x, 2)
+
+
+@pytest.mark.parametrize("expr", ["x**2", "x**3 - x", "exp(x)*x**2"])
+@pytest.mark.parametrize("order", ["1", "3"])
+def test_cli_diff_of_powers_at_zero(expr, order):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "dualdiff", "diff", expr, "--at", "x=0", "--order", order],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr

@@ -108,9 +108,28 @@ def _mp_logsumexp(xs):
     return mpmath.log(mpmath.fsum(mpmath.exp(v) for v in xs))
 
 
+def _selu_constants():
+    """λ and α from their closed forms (Klambauer et al. 2017, eq. 14) at the working
+    precision; SPEC §3's floats are these rounded (checked in test_selu_constants)."""
+    e1 = mpmath.erfc(1 / mpmath.sqrt(2))
+    se = mpmath.sqrt(mpmath.e)
+    alpha = -mpmath.sqrt(2 / mpmath.pi) / (e1 * se - 1)
+    lam = (1 - e1 * se) * mpmath.sqrt(2 * mpmath.pi) / mpmath.sqrt(
+        2 * mpmath.erfc(mpmath.sqrt(2)) * mpmath.e ** 2 + mpmath.pi * e1 ** 2 * mpmath.e
+        - 2 * (2 + mpmath.pi) * e1 * se + mpmath.pi + 2)
+    return lam, alpha
+
+
 def _mp_selu(x):
-    lam, alpha = mpmath.mpf(SELU_LAMBDA), mpmath.mpf(SELU_ALPHA)
+    lam, alpha = _selu_constants()
     return lam * x if x > 0 else lam * alpha * (mpmath.exp(x) - 1)
+
+
+def test_selu_constants():
+    with mpmath.workdps(DPS):
+        lam, alpha = _selu_constants()
+        assert (float(lam), float(alpha)) == (SELU_LAMBDA, SELU_ALPHA)
+        assert mpmath.almosteq(alpha, mpmath.mpf("1.6732632423543772848170429916717"), rel_eps=mpmath.mpf(10) ** -31)
 
 
 POSITIVE = (Fraction(1, 2), Fraction(1), Fraction(3, 2))
