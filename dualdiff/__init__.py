@@ -10,7 +10,7 @@ symbolic or plotting feature is first used.
 from . import functions as _functions
 from . import arrays as _arrays  # noqa: F401  (numpy's array functions on Duals, with derivatives)
 from .dual import Dual
-from .errors import ProgramError
+from .errors import KinkWarning, ProgramError
 from .functions import e, pi
 from .jet import Jet
 from .operators import derivative, gradient, hessian, jacobian, jvp, nth_derivative, taylor, value_and_derivative
@@ -21,7 +21,7 @@ from .trace import Step, Trace, load_program, trace_program
 __version__ = "0.1.0"
 
 __all__ = [
-    "Dual", "Jet", "RULES", "ProgramError", "Grader", "Step", "Trace", "trace_program", "load_program", "trace",
+    "Dual", "Jet", "RULES", "ProgramError", "KinkWarning", "Grader", "Step", "Trace", "trace_program", "load_program", "trace",
     "derivative", "value_and_derivative", "gradient", "jacobian", "jvp", "hessian", "taylor", "nth_derivative",
     "pi", "e",
 ]

@@ -56,7 +56,9 @@ class Dual:
     _op_priority = 20.0        # sympy <op> Dual defers to Dual (sympy's own Expr has 10.0)
 
     def __init__(self, value: Any, deriv: Any = 0.0, tag: int = 0, ndir: int | None = None):
-        if ndir is None:  # a user's call: normalise; internal calls pass ndir
+        if ndir is None:  # a user's call: check and normalise; internal calls pass ndir
+            value = _checked_part(value, "value")
+            deriv = _checked_part(deriv, "deriv")
             if isinstance(value, (list, tuple)):
                 value = np.asarray(value, dtype=float)
             if isinstance(deriv, (list, tuple)):
@@ -71,6 +73,8 @@ class Dual:
             elif isinstance(value, _ndarray) and np.shape(deriv) != value.shape:
                 deriv = np.broadcast_to(deriv, value.shape).astype(float if not isinstance(deriv, _ndarray)
                                                                  else deriv.dtype, copy=True)
+            if isinstance(value, _ndarray):
+                self._memo = NO_MEMO  # the user may change this array in place (functions._on_array)
         self.value = value
         self.deriv = deriv
         self.tag = tag
@@ -318,6 +322,42 @@ number_types.add(Dual)
 
 
 # ---------------------------------------------------------------------- helpers
+# A user-built Dual's array is never used to keep kernel results (functions._on_array).
+NO_MEMO = ("no memo",)
+
+
+def _checked_part(x: Any, what: str) -> Any:
+    """A user's value or deriv: a real number, an array, an mpmath or sympy number or a Dual.
+
+    Strings, None and complex numbers would fail later, far from the cause (or, worse,
+    compute something: 'a' * 3); numpy integers would wrap around (int8(100)**3 = 64).
+    """
+    t = type(x)
+    if t is float or t is int or t is Dual or t is list or t is tuple:  # the common cases first
+        return x
+    if t is bool:
+        return int(x)
+    if isinstance(x, np.integer):
+        return int(x)             # Python ints do not wrap around
+    if isinstance(x, np.floating):
+        return x
+    if isinstance(x, _ndarray):
+        if x.dtype.kind in "iub":
+            return x.astype(float)
+        if x.dtype.kind == "f" or x.dtype.kind == "O":
+            return x
+        raise TypeError(f"Dual: {what} must be a real number or array, got an array of dtype {x.dtype}")
+    kind = nx.backend_of(x)
+    if kind == "mpmath" and t.__name__ != "mpc":
+        return x
+    if kind == "sympy" and getattr(x, "is_real", None) is not False and not getattr(x, "is_Boolean", False):
+        return x
+    if t in number_types:  # a Jet inside a Dual
+        return x
+    raise TypeError(f"Dual: {what} must be a real number (int, float, numpy, mpmath, sympy) or an array, "
+                    f"got {type(x).__name__} {x!r}"[:300])
+
+
 def per_direction(a):
     """Give an array-valued factor a trailing axis so it scales every direction.
 

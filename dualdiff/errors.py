@@ -49,3 +49,12 @@ class ShapeError(ProgramError):
     """Operands of a vector/matrix operation whose shapes do not fit (the message names
     both shapes). Raised without a position by :mod:`dualdiff.vectorops`; the evaluator
     re-raises it as a ``ProgramError`` at the operation's line and column."""
+
+
+class KinkWarning(UserWarning):
+    """A function was differentiated exactly at a kink (relu, abs, … at 0; max/min at a tie).
+
+    The derivative there is a convention (see ``dualdiff.RULES[name].kink_note``), not a
+    derivative; ``derivative(f, x, side="left" | "right")`` gives a one-sided one instead.
+    Silence it deliberately with ``warnings.filterwarnings("ignore", category=KinkWarning)``.
+    """

@@ -16,14 +16,18 @@ half-way through an array).
 from __future__ import annotations
 
 import builtins
+import contextvars
 import math
+import threading
+import warnings
 import operator
 from typing import Any, Callable
 
 import numpy as np
 
 from . import dual as _dual_module, jet as _jet_module, numerics as nx
-from .dual import Dual, per_direction as _ex
+from .dual import NO_MEMO, Dual, per_direction as _ex
+from .errors import KinkWarning
 from .jet import Jet, jet_apply
 from .registry import dispatch_function, dispatch_ufunc, ops
 from .rules import REQUIRED, RULES, Rule, on_change
@@ -164,6 +168,11 @@ def _lift_params(x, params: tuple) -> tuple:
 # The generic wrapper: one per rule
 # ---------------------------------------------------------------------------
 def _make(rule: Rule) -> Callable[..., Any]:
+    core = _make_smooth(rule)
+    return core if rule.kink is None else _at_kinks(rule, core)
+
+
+def _make_smooth(rule: Rule) -> Callable[..., Any]:
     name = rule.name
     if rule.partials is not None:
         return _make_binary(rule)
@@ -200,12 +209,13 @@ def _make(rule: Rule) -> Callable[..., Any]:
                 fp = _ex(fp)
             return Dual(y, fp * x.deriv, x.tag, x.ndir)
         if t is _ndarray:
-            if x is _memo[0] and not params:  # inside a rule on this very array: reuse
-                d = _memo[1]
+            active = getattr(_running, "memo", None)
+            if active is not None and x is active[0] and not params:  # inside a rule on this very array
+                d = active[1]
                 r = d.get(name)
                 if r is None:
                     r = kn(x)
-                    if name not in _memo[2]:  # keep only what a later rule can still use
+                    if name not in active[2]:  # keep only what a later rule can still use
                         d[name] = r
                 return r
             return kn(x, *params)
@@ -318,8 +328,82 @@ def _make_binary(rule: Rule) -> Callable[[Any, Any], Any]:
     return core
 
 
-# While a rule runs on an array-valued Dual: (the array, its memo, names already handed out).
-_memo: list = [None, None, None]
+# ---------------------------------------------------------------------------
+# Kinks: never silent, and one-sided on request
+# ---------------------------------------------------------------------------
+# The side a differentiation operator asked for (derivative(f, x, side="right")), while
+# it evaluates f; None: the rule's convention, with a KinkWarning.
+one_side: contextvars.ContextVar[str | None] = contextvars.ContextVar("dualdiff_one_side", default=None)
+
+
+def _at_kinks(rule: Rule, core: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a kinked rule: differentiated exactly at its kink, it takes the branch of the
+    side asked for, or else keeps its convention and warns (KinkWarning)."""
+    name, kink, note = rule.name, rule.kink, rule.kink_note
+
+    def kinked(x, *params):
+        if (type(x) is Dual or type(x) is Jet) or (params and (type(params[0]) is Dual or type(params[0]) is Jet)):
+            v = primal(x)
+            hit = kink(v, *params)
+            if type(hit) is _ndarray or type(v) is _ndarray:
+                if np.any(hit):
+                    _warn_kink(name, note, f"{int(np.count_nonzero(hit))} element(s) at the kink")
+            elif hit:
+                side = one_side.get()
+                s = _side_of(rule, x, params, side) if side is not None else 0
+                if s is None:  # the input stays at the kink: every branch gives the same result
+                    return core(x, *params)
+                if s:
+                    below, above = rule.branches
+                    return (above if s > 0 else below)(x, *params)
+                where = f"x = y = {v!r}" if rule.partials is not None else f"x = {v!r}"
+                _warn_kink(name, note, f"at {where}" + ("" if side is None else
+                                                        f" (side={side!r} cannot tell the side: several directions at once)"))
+        return core(x, *params)
+
+    return kinked
+
+
+def _warn_kink(name: str, note: str, where: str) -> None:
+    warnings.warn(KinkWarning(
+        f"{name} differentiated at its kink, {where}: the derivative there is a convention "
+        f"({note}); pass side='left' or side='right' for a one-sided derivative"), stacklevel=4)
+
+
+def _side_of(rule: Rule, x, params, side: str) -> int:
+    """+1 if the kink variable moves above its kink on the requested side, -1 below, None
+    if it does not move (to the order computed: every branch then agrees, the kinked rules
+    being Lipschitz), 0 if that cannot be told (several directions at once)."""
+    u = rule.kink_var(x, *params) if rule.kink_var is not None else x
+    if type(u) is Dual:
+        if u.ndir or type(u.value) is _ndarray:
+            return 0
+        c = primal(u.deriv)
+        if type(c) is _ndarray:
+            return 0
+        if c == 0:
+            return None
+        s, k = (1 if c > 0 else -1), 1
+    elif type(u) is Jet:
+        for k, c in enumerate(u.coeffs[1:], 1):
+            c = primal(c)
+            if type(c) is _ndarray:
+                return 0
+            if c != 0:
+                s = 1 if c > 0 else -1
+                break
+        else:
+            return None
+    else:
+        return 0
+    # u(t) - u(0) ≈ c_k t^k: for t < 0 its sign flips when k is odd
+    return s if side == "right" or k % 2 == 0 else -s
+
+
+# While a rule's derivative runs on an array-valued Dual, in this thread only:
+# .memo = (the array, its memo, names already handed out).  Per thread, so that another
+# thread never reads it; restored when the rule returns, so it never outlives the call.
+_running = threading.local()
 
 
 def _on_array(x: Dual, v: np.ndarray, name: str, kn: Callable, deriv: Callable) -> Dual:
@@ -329,25 +413,33 @@ def _on_array(x: Dual, v: np.ndarray, name: str, kn: Callable, deriv: Callable) 
     already computes cos(s.value).  Such *internal* results (never handed to the user)
     are kept on the Dual; a later rule on the same Dual hands one out once and forgets
     it.  A result already handed out is never reused, so nothing the user holds is
-    shared; and an array changed in place under a Dual invalidates that Dual's
-    derivative anyway.
+    shared.  Only Duals that dualdiff made keep such results: a Dual built by the user
+    (``Dual(grid, 1.0)``) wraps an array the user may change in place between two calls,
+    so it never keeps any (``dual.NO_MEMO``).
     """
-    memo = getattr(x, "_memo", None)
-    if memo is None or memo[0] is not v:
-        memo = x._memo = (v, {}, set())
-    found, given = memo[1], memo[2]
-    y = found.pop(name, None)
-    if y is None:
+    memo = x._memo if hasattr(x, "_memo") else None
+    if memo is NO_MEMO:
         y = kn(v)
-    given.add(name)
-    outer = _memo[:]
-    _memo[:] = memo
-    try:
-        fp = deriv(v, y)
-    except ZeroDivisionError:
-        raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {v!r}") from None
-    finally:
-        _memo[:] = outer
+        try:
+            fp = deriv(v, y)
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {v!r}") from None
+    else:
+        if memo is None or memo[0] is not v:
+            memo = x._memo = (v, {}, set())
+        found, given = memo[1], memo[2]
+        y = found.pop(name, None)
+        if y is None:
+            y = kn(v)
+        given.add(name)
+        outer = getattr(_running, "memo", None)
+        _running.memo = memo
+        try:
+            fp = deriv(v, y)
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {v!r}") from None
+        finally:
+            _running.memo = outer
     if x.ndir:  # an array factor (or array-valued outer Dual) scales every direction
         fp = _ex(fp)
     return Dual(y, fp * x.deriv, x.tag, x.ndir)

@@ -11,22 +11,44 @@ array([39.,  8.])
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 from typing import Any, Callable
 
 import numpy as np
 
 from .dual import Dual, full_deriv, new_tag, pack_objects
+from .functions import one_side
 from .jet import Jet
 from .numerics import backend_of
+
+# The highest Taylor order taylor() and nth_derivative() accept: a Jet of order n costs
+# O(n²) per operation (O(n³) for a rule), so 1000 is already minutes of work.
+MAX_TAYLOR_ORDER = 1000
+
+
+@contextlib.contextmanager
+def _on_side(side: str | None, who: str):
+    """While f runs: kinked rules met exactly at their kink take this side's branch."""
+    if side not in (None, "left", "right"):
+        raise ValueError(f"{who}: side must be 'left', 'right' or None, got {side!r}")
+    token = one_side.set(side)
+    try:
+        yield
+    finally:
+        one_side.reset(token)
 
 
 # ---------------------------------------------------------------------------
 # seeding and reading back
 # ---------------------------------------------------------------------------
 def _as_point(x: Any) -> Any:
-    """Lists become float arrays; Duals (an outer derivative) and exact values pass through;
-    an object array or list of Duals becomes one array-valued Dual."""
+    """Lists become float arrays; numpy integers Python ints (no wrap-around: int8(100)**3);
+    Duals (an outer derivative) and exact values pass through; an object array or list of
+    Duals becomes one array-valued Dual."""
+    if isinstance(x, (np.integer, np.bool_)):
+        return int(x)
     if isinstance(x, (list, tuple)):
         arr = np.asarray(x) if not any(type(e) is Dual for e in x) else np.array(x, dtype=object)
         if arr.dtype == object:
@@ -86,12 +108,21 @@ def _split(y: Any, tag: int, ndir: int = 0) -> tuple[Any, Any]:
 # ---------------------------------------------------------------------------
 # first order
 # ---------------------------------------------------------------------------
-def value_and_derivative(f: Callable[[Any], Any], x: Any) -> tuple[Any, Any]:
+def value_and_derivative(f: Callable[[Any], Any], x: Any, side: str | None = None) -> tuple[Any, Any]:
     """(f(x), f'(x)) in one forward pass. Arrays are differentiated elementwise.
+
+    ``side="left"`` or ``"right"``: where f meets a kink (relu, abs, … at 0), the
+    one-sided derivative instead of the convention (which comes with a KinkWarning).
 
     >>> value_and_derivative(lambda x: x ** 2, 3.0)
     (9.0, 6.0)
+    >>> import dualdiff as dd
+    >>> value_and_derivative(dd.abs, 0.0, side="left")
+    (0.0, -1.0)
     """
+    if side is not None:
+        with _on_side(side, "value_and_derivative"):
+            return value_and_derivative(f, x)
     if type(x) is float:  # the common case, without the generic seeding and reading back
         tag = new_tag()
         y = f(Dual(x, 1.0, tag, 0))
@@ -103,14 +134,18 @@ def value_and_derivative(f: Callable[[Any], Any], x: Any) -> tuple[Any, Any]:
     return _split(f(Dual(x, _one_like(x), tag, 0)), tag)
 
 
-def derivative(f: Callable[[Any], Any], x: Any) -> Any:
+def derivative(f: Callable[[Any], Any], x: Any, side: str | None = None) -> Any:
     """f'(x). ``f`` may return a scalar, an array or a tuple; the result has its structure.
+
+    ``side="left" | "right"`` gives one-sided derivatives at kinks (see value_and_derivative).
 
     >>> import dualdiff as dd
     >>> derivative(dd.sin, 0.0)
     1.0
+    >>> derivative(dd.relu, 0.0, side="right")
+    1.0
     """
-    return value_and_derivative(f, x)[1]
+    return value_and_derivative(f, x, side)[1]
 
 
 # Inputs of up to ONE_PASS entries are differentiated in one pass with every direction
@@ -228,28 +263,58 @@ def hessian(f: Callable[[Any], Any], w: Any) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # higher order with Jets
 # ---------------------------------------------------------------------------
-def taylor(f: Callable[[Any], Any], x: Any, order: int) -> list:
+def taylor(f: Callable[[Any], Any], x: Any, order: int, side: str | None = None) -> list:
     """Taylor coefficients [f(x), f'(x), f''(x)/2!, …] up to ``order``, in one Jet pass.
+
+    ``order`` is at most MAX_TAYLOR_ORDER (1000).  ``side="left" | "right"``: at a kink,
+    the coefficients of the branch on that side (one-sided derivatives).
 
     >>> import dualdiff as dd
     >>> taylor(dd.exp, 0.0, 3)
     [1.0, 1.0, 0.5, 0.16666666666666666]
+    >>> taylor(dd.abs, 0.0, 2, side="left")
+    [0.0, -1.0, 0.0]
     """
-    if not isinstance(order, (int, np.integer)) or order < 0:
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
         raise ValueError(f"taylor: order must be a non-negative integer, got {order!r}")
+    if order > MAX_TAYLOR_ORDER:
+        raise ValueError(f"taylor: order {order} is above the limit of {MAX_TAYLOR_ORDER} (MAX_TAYLOR_ORDER)")
+    order = int(order)
     x = _as_point(x)
     one = _one_like(x)
-    y = f(Jet([x, one] + [0 * one] * (order - 1)) if order >= 1 else Jet([x]))
+    seed = Jet([x, one] + [0 * one] * (order - 1)) if order >= 1 else Jet([x])
+    with _on_side(side, "taylor"), _recursion_room(order):
+        y = f(seed)
     if type(y) is Jet:
         return list(y.coeffs)
     return [y] + [0.0] * order
 
 
-def nth_derivative(f: Callable[[Any], Any], x: Any, n: int) -> Any:
-    """The n-th derivative f⁽ⁿ⁾(x), from one Jet of order n.
+@contextlib.contextmanager
+def _recursion_room(order: int):
+    """A rule applied to a Jet of order n computes its derivative as a Jet of order n-1
+    (jet.jet_apply), which may apply another rule: Python frames nest about 8 per order.
+    Make room for that (Python >= 3.11 keeps pure-Python calls off the C stack)."""
+    need = 8 * order + 1000
+    old = sys.getrecursionlimit()
+    if need > old:
+        sys.setrecursionlimit(need)
+    try:
+        yield
+    finally:
+        if need > old:
+            sys.setrecursionlimit(old)
+
+
+def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, side: str | None = None) -> Any:
+    """The n-th derivative f⁽ⁿ⁾(x), from one Jet of order n (n <= MAX_TAYLOR_ORDER).
 
     >>> import dualdiff as dd
     >>> nth_derivative(dd.sin, 0.0, 3)
     -1.0
     """
-    return taylor(f, x, n)[n] * math.factorial(n)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"nth_derivative: n must be a non-negative integer, got {n!r}")
+    if n > MAX_TAYLOR_ORDER:
+        raise ValueError(f"nth_derivative: order {n} is above the limit of {MAX_TAYLOR_ORDER} (MAX_TAYLOR_ORDER)")
+    return taylor(f, x, n, side)[n] * math.factorial(n)

@@ -73,6 +73,10 @@ class Rule:
     partials: Callable[..., Any] | None = None      # binary function f(x, y): (x, y) -> (∂f/∂x, ∂f/∂y);
                                                     # the second argument is then params[0], REQUIRED
     arg: str = "x"                                  # the first argument's name (atan2(y, x))
+    branches: tuple | None = None                   # kinked: (below, above), each (x, *params) -> f as a
+                                                    # formula valid on that side of the kink
+    kink_var: Callable[..., Any] | None = None      # kinked: (x, *params) -> the quantity whose sign picks
+                                                    # the branch (None: x itself; max: x - y)
 
     def __post_init__(self):
         if not self.latex:
@@ -263,6 +267,7 @@ _elem("erfc", math.erfc, nx.erfc_np, lambda x, y: -(2 / ops.sqrt(_const(x, "pi")
 _add(Rule(
     name="abs", ufuncs=("absolute", "fabs"), float=abs, numpy=np.abs, mpmath=lambda x: abs(x), sympy=lambda x: _sp().Abs(x),
     deriv=lambda x, y: _sign(x), kink=_at_zero, kink_note="abs'(0) = 0, taking sign(0) = 0",
+    branches=(lambda x: -x, lambda x: +x),
     text="abs({x})", latex="\\left|{x}\\right|", derivative_text="sign(u)·u'", doc="absolute value",
 ))
 
@@ -347,10 +352,12 @@ _binary("atan2", math.atan2, np.arctan2, lambda y, x: _mp().atan2(y, x), lambda 
         doc="the angle of the point (x, y), in (-π, π]")
 _binary("max", nx.max_float, np.maximum, lambda x, y: x if x >= y else y, lambda x, y: _sp().Max(x, y),
         lambda x, y: (_ge(x, y), 1 - _ge(x, y)), ufuncs=("maximum",), kink=_tie,
+        kink_var=lambda x, y: x - y, branches=(lambda x, y: y, lambda x, y: x),
         kink_note="max'(x, y) at a tie x = y: ½ to each argument (so max(x, x)' = 1)",
         derivative_text="u' if u > v else v'", doc="the larger of x and y")
 _binary("min", nx.min_float, np.minimum, lambda x, y: x if x <= y else y, lambda x, y: _sp().Min(x, y),
         lambda x, y: (_ge(y, x), 1 - _ge(y, x)), ufuncs=("minimum",), kink=_tie,
+        kink_var=lambda x, y: x - y, branches=(lambda x, y: x, lambda x, y: y),
         kink_note="min'(x, y) at a tie x = y: ½ to each argument (so min(x, x)' = 1)",
         derivative_text="u' if u < v else v'", doc="the smaller of x and y")
 # logaddexp: ∂/∂x = σ(x - y), not 1 - σ(y - x), which cancels when y >> x.
@@ -378,6 +385,7 @@ _add(Rule(
     float=nx.relu_float, numpy=nx.relu_np, mpmath=lambda x: x if x > 0 else 0 * x,
     sympy=lambda x: _sp().Max(0, x),
     deriv=lambda x, y: _positive(x), kink=_at_zero, kink_note="relu'(0) = 0, as in PyTorch",
+    branches=(lambda x: 0 * x, lambda x: +x),
     text="relu({x})", derivative_text="[u > 0]·u'",
     doc="max(0, x)",
 ))
@@ -387,6 +395,7 @@ _add(Rule(
     mpmath=lambda x, a=0.01: x if x > 0 else a * x,
     sympy=lambda x, a=0.01: _sp().Piecewise((x, x > 0), (a * x, True)),
     deriv=lambda x, y, a=0.01: ops.select(x, 1.0, a), kink=_at_zero,
+    branches=(lambda x, a=0.01: a * x, lambda x, a=0.01: +x),
     kink_note="leaky_relu'(0) = alpha: the x <= 0 branch, as in PyTorch",
     text="leaky_relu({x})",
     derivative_text="(1 if u > 0 else α)·u'", doc="x if x > 0 else alpha·x (alpha = 0.01)",
@@ -397,6 +406,7 @@ _add(Rule(
     mpmath=lambda x, a=1.0: x if x > 0 else a * _mp().expm1(x),
     sympy=lambda x, a=1.0: _sp().Piecewise((x, x > 0), (a * (_sp().exp(x) - 1), True)),
     deriv=lambda x, y, a=1.0: ops.select(x, 1.0, a * ops.exp(x)), kink=_at_zero,
+    branches=(lambda x, a=1.0: a * ops.expm1(x), lambda x, a=1.0: +x),
     kink_note="elu'(0) = alpha: the x <= 0 branch, as in PyTorch",
     text="elu({x})",
     derivative_text="(1 if u > 0 else α·eᵘ)·u'", doc="x if x > 0 else alpha·(e^x - 1) (alpha = 1)",
@@ -411,6 +421,8 @@ _add(Rule(
         (_sp().Float(SELU_LAMBDA) * _sp().Float(SELU_ALPHA) * (_sp().exp(x) - 1), True)),
     deriv=lambda x, y: ops.select(x, _const(x, "selu_lambda"),
                                   _const(x, "selu_lambda") * (_const(x, "selu_alpha") * ops.exp(x))), kink=_at_zero,
+    branches=(lambda x: _const(x, "selu_lambda") * (_const(x, "selu_alpha") * ops.expm1(x)),
+              lambda x: _const(x, "selu_lambda") * x),
     kink_note="selu'(0) = λα: the x <= 0 branch; the one-sided slopes are λ and λα",
     text="selu({x})",
     derivative_text="(λ if u > 0 else λα·eᵘ)·u'",

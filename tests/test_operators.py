@@ -1,5 +1,6 @@
 """Differentiation operators against closed forms, published values and mpmath."""
 import math
+import warnings
 from fractions import Fraction
 
 import mpmath
@@ -183,3 +184,166 @@ def test_nth_derivative_mpmath():
         want = mpmath.diff(f, mpmath.mpf("0.5"), 5)
         got = nth_derivative(lambda t: t * dd.exp(-t * t), mpmath.mpf("0.5"), 5)
         assert abs(got - want) <= mpmath.mpf("1e-40") * abs(want)
+
+
+# ---------------------------------------------------------------------------
+# Kinks: never silent; one-sided derivatives on request (SPEC §3).  Closed forms.
+# ---------------------------------------------------------------------------
+LAMBDA, ALPHA = 1.0507009873554805, 1.6732632423543772   # SPEC §3
+
+
+def test_kink_warning_is_a_public_user_warning():
+    assert issubclass(dd.KinkWarning, UserWarning) and "KinkWarning" in dd.__all__
+
+
+@pytest.mark.parametrize("f, name", [
+    (dd.relu, "relu"), (dd.abs, "abs"), (dd.leaky_relu, "leaky_relu"), (dd.elu, "elu"), (dd.selu, "selu"),
+    (lambda x: dd.leaky_relu(x, 0.2), "leaky_relu"), (lambda x: dd.max(x, 0.0), "max"),
+    (lambda x: dd.min(0.0, x), "min"), (lambda x: abs(x) ** 2, "abs"),
+])
+def test_a_kink_met_while_differentiating_warns_naming_function_and_point(f, name):
+    for run in (lambda: dd.derivative(f, 0.0), lambda: dd.taylor(f, 0.0, 3), lambda: f(dd.Dual(0.0, 1.0))):
+        with pytest.warns(dd.KinkWarning, match=rf"{name}.*0"):
+            run()
+
+
+def test_taylor_of_relu_at_int_zero_warns():
+    with pytest.warns(dd.KinkWarning, match="relu"):
+        assert dd.taylor(dd.relu, 0, 3) == [0, 0, 0, 0]
+
+
+def test_no_warning_away_from_kinks_or_without_derivatives():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dd.derivative(dd.relu, 1.0)
+        dd.taylor(dd.selu, -0.5, 3)
+        dd.relu(0.0)                       # a plain value: no derivative, nothing to warn about
+        dd.derivative(lambda x: dd.max(x, 1.0), 0.0)
+        dd.derivative(dd.relu, 0.0, side="right")
+
+
+def test_selu_one_sided_taylor_coefficients():
+    # right of 0: selu = λx;  left: λα(eˣ - 1) = λα(x + x²/2 + …)
+    assert dd.taylor(dd.selu, 0.0, 2, side="right") == [0, LAMBDA, 0]
+    left = dd.taylor(dd.selu, 0.0, 2, side="left")
+    assert left[0] == 0 and left[1] == pytest.approx(LAMBDA * ALPHA, rel=1e-15)
+    assert left[2] == pytest.approx(LAMBDA * ALPHA / 2, rel=1e-15)
+
+
+@pytest.mark.parametrize("f, left, right", [
+    (dd.relu, 0.0, 1.0),
+    (dd.abs, -1.0, 1.0),
+    (lambda x: dd.leaky_relu(x, 0.2), 0.2, 1.0),
+    (lambda x: dd.elu(x, 2.0), 2.0, 1.0),
+    (dd.selu, LAMBDA * ALPHA, LAMBDA),
+    (lambda x: dd.relu(-x), -1.0, 0.0),            # -x moves the other way
+    (lambda x: dd.max(x, 0.0), 0.0, 1.0),
+    (lambda x: dd.min(x, 0.0), 1.0, 0.0),
+    (lambda x: dd.max(x, 2 * x), 1.0, 2.0),        # t < 0: t > 2t;  t > 0: 2t > t
+    (lambda x: dd.max(x, x), 1.0, 1.0),            # a tie that never breaks
+])
+def test_one_sided_first_derivatives(f, left, right):
+    for side, want in (("left", left), ("right", right)):
+        v, d = dd.value_and_derivative(f, 0.0, side=side)
+        assert d == pytest.approx(want, rel=1e-15), side
+        assert dd.derivative(f, 0.0, side=side) == d
+        assert dd.nth_derivative(f, 0.0, 1, side=side) == pytest.approx(want, rel=1e-15)
+
+
+def test_abs_squared_second_derivative_is_two_from_either_side():
+    with pytest.warns(dd.KinkWarning, match="abs"):
+        dd.taylor(lambda x: abs(x) ** 2, 0.0, 2)     # the convention abs'(0) = 0 gives 0 here: warned
+    for side in ("left", "right"):
+        assert dd.nth_derivative(lambda x: abs(x) ** 2, 0.0, 2, side=side) == 2.0
+        assert dd.nth_derivative(lambda x: dd.relu(x) ** 2, 0.0, 2, side=side) == (2.0 if side == "right" else 0.0)
+
+
+def test_side_must_be_left_or_right():
+    with pytest.raises(ValueError, match="side"):
+        dd.derivative(dd.relu, 0.0, side="up")
+
+
+# ---------------------------------------------------------------------------
+# Bounded work and real inputs (issue 14)
+# ---------------------------------------------------------------------------
+def test_taylor_is_not_limited_by_python_recursion():
+    c = dd.taylor(dd.sin, 0.5, 300)
+    assert len(c) == 301
+    assert c[3] == pytest.approx(-math.cos(0.5) / 6, rel=1e-12)      # sin''' = -cos
+    assert c[20] == pytest.approx(math.sin(0.5) / math.factorial(20), rel=1e-9)   # sin⁽²⁰⁾ = sin
+    assert abs(c[300]) < 1e-300                  # sin(0.5)/300! ≈ 2e-615 is below every double
+
+
+def test_taylor_order_limit_is_one_line_naming_the_limit():
+    for call in (lambda: dd.taylor(dd.sin, 0.0, 10 ** 9), lambda: dd.nth_derivative(dd.sin, 0.0, 10 ** 9),
+                 lambda: dd.taylor(dd.sin, 0.0, 1001)):
+        with pytest.raises(ValueError, match="1000") as info:
+            call()
+        assert "\n" not in str(info.value)
+    from dualdiff.operators import MAX_TAYLOR_ORDER
+    assert MAX_TAYLOR_ORDER == 1000
+
+
+@pytest.mark.parametrize("value", ["a", None, 1j, b"1", {}, mpmath.mpc(1, 2)])
+def test_non_numeric_dual_values_are_refused_at_construction(value):
+    with pytest.raises(TypeError, match="Dual"):
+        dd.Dual(value)
+    with pytest.raises(TypeError, match="Dual"):
+        dd.Dual(1.0, value)
+
+
+@pytest.mark.parametrize("x", [np.int8(100), np.int16(100), np.uint8(100), np.int64(100)])
+def test_numpy_integer_inputs_are_promoted_not_wrapped(x):
+    assert dd.value_and_derivative(lambda t: t * t * t, x) == (1000000, 30000)   # 100³, 3·100²
+    d = dd.Dual(x, 1.0) ** 3
+    assert (d.value, d.deriv) == (1000000, 30000)
+
+
+def test_array_kernels_follow_changes_in_place():
+    grid = np.linspace(-1.0, 1.0, 11)
+    dual = dd.Dual(grid, 1.0)
+    dd.sin(dual)                                  # sin' computes cos(grid)
+    for f in (dd.exp, dd.sin, dd.cos):
+        f(grid)
+    grid[:] = np.linspace(2.0, 3.0, 11)
+    np.testing.assert_array_equal(dd.exp(grid), np.exp(np.linspace(2.0, 3.0, 11)))
+    np.testing.assert_array_equal(dd.cos(dual).value, np.cos(np.linspace(2.0, 3.0, 11)))
+
+
+def test_operators_from_eight_threads_agree_with_one_thread():
+    import threading
+
+    rng = np.random.default_rng(7)
+    shared = rng.uniform(-2.0, 2.0, 20000)
+
+    def work():
+        s = dd.Dual(shared, 1.0)
+        u, v = dd.sin(s), dd.cos(s)
+        for _ in range(3):
+            s = u + v
+            u, v = dd.sin(s), dd.cos(s)
+        y = u * v
+        return (y.value.copy(), np.broadcast_to(y.deriv, shared.shape).copy(),
+                dd.exp(shared), dd.tanh(shared), dd.derivative(lambda x: dd.sin(x) * dd.cos(x), shared))
+
+    want = work()
+    results: list = [None] * 8
+    errors: list = []
+
+    def run(i):
+        try:
+            for _ in range(5):
+                got = work()
+                for a, b in zip(got, want):
+                    np.testing.assert_array_equal(a, b)
+            results[i] = True
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert all(results)

@@ -532,3 +532,40 @@ def test_second_argument(name):
         close(dd.derivative(lambda t: f(x + t, p + t), 0.0), both, 1e-12, f"d/dt {name}({x}+t, {p}+t)")
 
     check()
+
+
+# ---------------------------------------------------------------------------
+# Adding a function is one table entry: a rule registered at run time is served like
+# the others, with nothing else changed
+# ---------------------------------------------------------------------------
+def test_a_rule_registered_at_run_time_is_a_public_function_everywhere():
+    from dualdiff.parse import parse_expression
+    from dualdiff.printing import expr_to_latex, expr_to_text
+    from dualdiff.rules import Rule, register, remove
+
+    name = "throwaway_cube"
+    assert not hasattr(dd, name) and np.spacing not in dd.dual.HANDLED_UFUNCS
+    register(Rule(name=name, float=lambda x: x * x * x, numpy=lambda x: x * x * x, mpmath=lambda x: x ** 3,
+                  sympy=lambda x: x ** 3, deriv=lambda x, y: 3 * x * x, text=f"{name}({{x}})",
+                  latex="\\mathcal{{C}}({x})", ufuncs=("spacing",), doc="x³ (a test)"))
+    try:
+        f = getattr(dd, name)
+        assert name in dd.__all__ and f.__name__ == name
+        d = f(dd.Dual(2.0, 1.0))                            # 2³ = 8, 3·2² = 12
+        assert (d.value, d.deriv) == (8.0, 12.0)
+        assert dd.taylor(f, 2.0, 3) == [8.0, 12.0, 6.0, 1.0]
+        d = np.spacing(dd.Dual(np.array([1.0, 2.0]), 1.0))  # numpy dispatch through the table
+        np.testing.assert_array_equal(d.value, [1.0, 8.0])
+        np.testing.assert_array_equal(d.deriv, [3.0, 12.0])
+        node, _ = parse_expression(f"{name}(x + 1)")
+        assert expr_to_text(node) == f"{name}(x + 1)"
+        assert expr_to_latex(node) == "\\mathcal{C}(x + 1)"
+        tr = dd.trace_program(f"x = 2\ny = {name}(x)")
+        assert tr.output.value == 8.0
+        report = tr.check_symbolic()
+        assert report.ok and {r.verdict for r in report.rows} == {"ok"}
+    finally:
+        remove(name)
+    assert not hasattr(dd, name) and name not in dd.__all__ and np.spacing not in dd.dual.HANDLED_UFUNCS
+    with pytest.raises(TypeError, match="spacing"):
+        np.spacing(dd.Dual(1.0, 1.0))
