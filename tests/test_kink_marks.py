@@ -84,7 +84,6 @@ def test_no_kink_no_note():
 # ---------------------------------------------------------------------------------------
 # dualdiff diff: a note, the one-sided values, --side
 # ---------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="diff notes and --side land in phase B (--side needs side= from the number core)")
 def test_diff_selu_at_its_kink_says_so(capsys):
     code, out, err = run(capsys, "diff", "selu(x)", "--at", "x=0", "--order", "3")
     assert code == 0
@@ -94,7 +93,6 @@ def test_diff_selu_at_its_kink_says_so(capsys):
     assert "left" in out and "right" in out and "--side" in out
 
 
-@pytest.mark.xfail(strict=True, reason="diff notes and --side land in phase B (--side needs side= from the number core)")
 @pytest.mark.parametrize("side, expected", [
     ("right", [0.0, LAM, 0.0, 0.0]),
     ("left", [0.0, LA, LA, LA]),
@@ -109,7 +107,6 @@ def test_diff_side(capsys, side, expected):
     assert d["side"] == side and any("selu at 0" in n for n in d["notes"])
 
 
-@pytest.mark.xfail(strict=True, reason="diff notes and --side land in phase B (--side needs side= from the number core)")
 def test_diff_side_for_relu_and_abs_squared(capsys):
     code, out, _ = run(capsys, "diff", "relu(x)", "--at", "x=0", "--side", "right", "--format", "json")
     assert json.loads(out)["rows"]["f'"] == 1.0
