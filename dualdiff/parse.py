@@ -73,7 +73,7 @@ from .errors import ProgramError
 from .program import (
     Assignment, BinOp, Call, Const, Expr, Index, ListLit, Name, Num, Program, UnaryOp, Vary,
 )
-from .rules import ARITY as _RULE_ARITY
+from .rules import ARITY as _RULE_ARITY, on_change as _on_rule_change
 
 # The vector and matrix functions of the program language (structural, not elementwise:
 # they are computed by dualdiff.vectorops, not by the rule table).
@@ -85,6 +85,19 @@ ARITY: dict[str, tuple[int, int]] = {
     name: (min(_RULE_ARITY.get(name, lim)[0], lim[0]), max(_RULE_ARITY.get(name, lim)[1], lim[1]))
     for name, lim in ARRAY_FUNCTIONS.items()}
 ARITY = {**_RULE_ARITY, **ARITY}
+
+
+def _follow_rules(name: str, rule) -> None:
+    """A rule registered at run time (rules.register) is a function of the language too."""
+    if name in ARRAY_FUNCTIONS:
+        return
+    if rule is None:
+        ARITY.pop(name, None)
+    else:
+        ARITY[name] = rule.arity
+
+
+_on_rule_change(_follow_rules)
 
 MAX_SOURCE_BYTES = 1_000_000
 MAX_LINES = 50_000
