@@ -133,9 +133,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     missing, 2 when a file is unusable -- except under ``--format gradescope``, which always
     prints exactly one results.json and exits 0 for an unusable submission (score 0 with
     the reason), so that the autograder records a grade."""
-    import json
-
     from .grading import Grader, expand_sources, gradescope_document, parse_weights, summary_csv, summary_table
+    from .sanitize import dumps, one_line
 
     at = {k: _number(k, v) for k, v in _at_pairs(args.at).items()}
     if not 0.0 <= args.carried_credit <= 1.0:
@@ -157,7 +156,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             results = grader.check_many(sources) if sources else [(" ".join(args.hand), None, "no hand table found")]
         if args.report:
             _write_report(args.report, results, grader, args.program)
-        print(json.dumps(gradescope_document(results, grader, hide_expected=hide), indent=2, ensure_ascii=False))
+        print(dumps(gradescope_document(results, grader, hide_expected=hide)))
         graded = [rep for _, rep, _ in results if rep is not None]
         if not graded:
             return EXIT_OK  # an unusable submission is a grade of 0, not a broken autograder
@@ -177,17 +176,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(report.table("simple", hide_expected=hide))
             print(report.summary(grader.carried_credit))
             for where, why in report.problems:
-                print(f"note: {where}: {why}")
+                print(f"note: {one_line(where)}: {one_line(why)}")
             for note in report.notes:
-                print(note)
+                print(one_line(note))
         return EXIT_OK if report.ok else EXIT_FAIL
     if results is None:
         results = grader.check_many(sources)
     if args.format == "csv":
         sys.stdout.write(summary_csv(results, grader))
     elif args.format == "json":
-        print(json.dumps({name: (rep.to_dict(hide_expected=hide) if rep else {"error": err})
-                          for name, rep, err in results}, indent=2, ensure_ascii=False))
+        print(dumps({name: (rep.to_dict(hide_expected=hide) if rep else {"error": err})
+                     for name, rep, err in results}))
     else:
         print(summary_table(results, grader))
     if any(rep is None for _, rep, _ in results):
@@ -242,8 +241,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     from .plotting import figure_classes, plot
 
+    from .files import refuse_existing
+
     figure_classes()  # fail first, with the install hint
     out = Path(args.out)
+    refuse_existing(out, args.force)  # before any work; the write itself is exclusive too
     target: Any = args.expr
     if args.expr.endswith(".dd"):  # a program: its output against one input (--wrt)
         from .plotting import program_function
@@ -251,7 +253,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         target = program_function(args.expr, args.wrt)
     elif args.wrt:
         raise UsageError("--wrt is for plotting a program (a .dd file) against one of its inputs")
-    plot(target, tuple(args.range), at=args.at, out=out, points=args.points)
+    plot(target, tuple(args.range), at=args.at, out=out, points=args.points, force=args.force)
     print(f"wrote {out}")
     return EXIT_OK
 
@@ -374,8 +376,21 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--points", type=int, default=801, help="number of grid points (default 801)")
     pl.add_argument("--wrt", default=None, metavar="NAME",
                     help="for a .dd program: the input on the x axis (the others keep their values)")
+    pl.add_argument("--force", action="store_true", help="overwrite --out if it exists (a symlink is replaced)")
     pl.set_defaults(run=cmd_plot)
     return p
+
+
+def _error(exc: BaseException | str) -> int:
+    """Print the one error line (user text in it escaped, at most ~1000 characters)."""
+    from .sanitize import one_line
+
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    msg = one_line(msg)
+    if len(msg) > 1000:
+        msg = msg[:999] + "…"
+    print(f"dualdiff: error: {msg}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -383,8 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return args.run(args)
     except UsageError as exc:
-        print(f"dualdiff: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(exc)
     except SystemExit as exc:  # --help exits 0 through argparse
         return int(exc.code or 0)
     except KeyboardInterrupt:
@@ -394,12 +408,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except (ValueError, ArithmeticError, OSError, TypeError, KeyError, LookupError, RecursionError,
             MemoryError, UnicodeError) as exc:
-        msg = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"dualdiff: error: {msg}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(exc)
     except ImportError as exc:
-        print(f"dualdiff: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(exc)
 
 
 def entry() -> None:

@@ -12,7 +12,8 @@ import math
 from typing import Mapping
 
 from .errors import ProgramError
-from .numfmt import format_number, json_number
+from .numfmt import check_digits, format_number, json_number
+from .sanitize import dumps
 from .render import render_table
 
 MAX_ORDER = 30
@@ -36,6 +37,7 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
     from .parse import parse_expression
     from .trace import trace_program
 
+    check_digits(digits)
     node, names = parse_expression(expr)
     missing = [n for n in names if n not in at]
     if missing:
@@ -86,15 +88,13 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
     notes = _kink_notes(kinks, side, labels, values, sides, digits)
     column = "value" if side is None else side
     if fmt == "json":
-        import json
-
         doc = {"expr": expr, "at": point, "side": side,
                "rows": {lab: json_number(v) for lab, v in zip(labels, values)}}
         for s, vals in sides.items():
             doc[s] = {lab: json_number(v) for lab, v in zip(labels, vals)}
         doc["notes"] = notes
         doc.update(extra_json)
-        return json.dumps(doc, indent=2, ensure_ascii=False)
+        return dumps(doc)
     headers = ["derivative", column] + list(sides)
     rows = [[lab, format_number(v, digits)] + [format_number(sides[s][i], digits) for s in sides]
             for i, (lab, v) in enumerate(zip(labels, values))]

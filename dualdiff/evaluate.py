@@ -18,6 +18,7 @@ evaluate with it, so an expression means the same thing everywhere.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
@@ -40,6 +41,58 @@ __all__ = ["Evaluator", "expand_assignments", "coerce_input"]
 # ---------------------------------------------------------------------------
 # Evaluation of expression trees
 # ---------------------------------------------------------------------------
+# Exact mode holds numbers exactly, so their size is bounded instead of their precision:
+# 4000 decimal digits in a numerator or denominator (below Python's 4300-digit limit for
+# int <-> str, so every exact number can still be printed).  Documented in
+# docs/conventions.md.
+MAX_EXACT_DIGITS = 4000
+_MAX_EXACT_BITS = int(MAX_EXACT_DIGITS * 3.3219280948873626)
+_DECIMAL = re.compile(r"\s*[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*")
+
+
+def exact_size_error(what: str) -> OverflowError:
+    return OverflowError(f"exact mode: {what} has more than {MAX_EXACT_DIGITS} digits "
+                         f"(the exact-number size limit); use the float trace or smaller numbers")
+
+
+def exact_fraction(text: str, what: str) -> Fraction:
+    """``Fraction(text)``, refusing text whose exact value would exceed the size limit
+    before building it (``Fraction("1e1000000000")`` would build a billion-digit integer)."""
+    m = _DECIMAL.fullmatch(text)
+    if m is not None:
+        digits = len(m.group(1) or "") + len(m.group(2) or "")
+        exp = m.group(3) or "0"
+        if len(exp.lstrip("+-")) > 7 or digits + abs(int(exp)) > MAX_EXACT_DIGITS:
+            raise exact_size_error(what)
+    elif len(text) > 2 * MAX_EXACT_DIGITS + 3:
+        raise exact_size_error(what)
+    return Fraction(text)
+
+
+# An exact form is a tree: u(k+1) = sin(u(k) + v(k)) holds both earlier trees, so the
+# forms double with each step.  Past this many tree nodes a step is refused (one message)
+# instead of taking minutes (documented in docs/conventions.md).
+MAX_EXACT_TERMS = 20_000
+
+
+def check_exact_size(v: Any, what: str) -> None:
+    """``OverflowError`` when an exact number ``v`` exceeds a limit: a rational's digits
+    (:data:`MAX_EXACT_DIGITS`, in every rational of the form) or the form's tree size
+    (:data:`MAX_EXACT_TERMS`).  The walk stops at the limit, so the check is bounded."""
+    stack, seen = [v], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_EXACT_TERMS:
+            raise OverflowError(f"exact mode: the exact form of {what} has more than {MAX_EXACT_TERMS} terms "
+                                f"(the exact-form size limit); use the float trace")
+        p, q = getattr(node, "p", None), getattr(node, "q", None)
+        if isinstance(p, int) and isinstance(q, int):
+            if max(abs(p).bit_length(), q.bit_length()) > _MAX_EXACT_BITS:
+                raise exact_size_error(what)
+        stack.extend(getattr(node, "args", ()))
+
+
 class Evaluator:
     """Evaluates program nodes with dualdiff numbers; notes kinks it passes through."""
 
@@ -55,7 +108,7 @@ class Evaluator:
 
     def number(self, node: Num) -> Any:
         if self.exact:
-            frac = Fraction(node.text) if node.text else Fraction(node.value)
+            frac = exact_fraction(node.text, "a number of the program") if node.text else Fraction(node.value)
             return self._sympy.Rational(frac.numerator, frac.denominator)
         return float(node.value)
 
@@ -90,6 +143,11 @@ class Evaluator:
     def power(self, a: Any, b: Any) -> Any:
         if self.exact:
             self._check_exact_power(b)
+            base, e = F.primal(a), F.primal(b)
+            if getattr(e, "is_Integer", False) and getattr(base, "is_Rational", False):
+                bits = max(abs(base.p).bit_length(), base.q.bit_length())
+                if bits * abs(int(e)) > _MAX_EXACT_BITS:  # refuse before computing it
+                    raise exact_size_error("a power")
         return a ** b
 
     def call(self, func: str, args: list) -> Any:
@@ -259,7 +317,7 @@ def coerce_input(name: str, value: Any, exact: bool) -> Any:
         return _coerce_array(name, value, exact)
     if isinstance(value, str):
         try:
-            value = Fraction(value) if exact else float(value)
+            value = exact_fraction(value, f"input {name}") if exact else float(value)
         except (ValueError, ZeroDivisionError):
             raise ProgramError(f"input {name}: {value!r} is not a number") from None
     foreign = type(value).__module__.split(".")[0] in ("sympy", "mpmath")  # exact / high precision
@@ -270,7 +328,9 @@ def coerce_input(name: str, value: Any, exact: bool) -> Any:
 
         if isinstance(value, (int, Fraction, np.integer)):
             f = Fraction(int(value)) if not isinstance(value, Fraction) else value
-            return sympy.Rational(f.numerator, f.denominator)
+            out = sympy.Rational(f.numerator, f.denominator)
+            check_exact_size(out, f"input {name}")
+            return out
         if isinstance(value, (float, np.floating)):
             f = Fraction(float(value))  # the binary float exactly: no digits invented
             return sympy.Rational(f.numerator, f.denominator)

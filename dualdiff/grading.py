@@ -12,12 +12,12 @@ The ``dualdiff check`` command (in ``dualdiff.cli``) is a thin front end to :cla
 """
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import HandTableError
+from .files import has_magic, list_folder, walk_glob
 from .handtable import HandTable
 from .tolerance import DEFAULT_MIN_DIGITS
 from .verify import VERDICTS, VerifyReport, gradescope_results, parse_tol, verify
@@ -203,14 +203,19 @@ def _decimals_of(text: str) -> int | None:
 
 
 def expand_sources(items: Iterable[str]) -> list[str]:
-    """Files, folders (their hand tables) and globs, in a stable order."""
+    """Files, folders (their hand tables) and globs, in a stable order.
+
+    Folders are listed without descending; globs (``subs/**/*.md``) never enter a
+    symlinked folder, so a link loop cannot make the walk endless, and both stop with a
+    message after :data:`dualdiff.files.MAX_VISITED` entries.
+    """
     out: list[str] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out += sorted(str(f) for f in p.iterdir() if f.suffix.lower() in HAND_SUFFIXES and f.is_file())
-        elif any(ch in item for ch in "*?["):
-            matches = sorted(glob.glob(item, recursive=True))
+            out += list_folder(p, lambda f: f.suffix.lower() in HAND_SUFFIXES and f.is_file())
+        elif has_magic(item) and not p.exists():  # "[draft] hand.csv" that exists is a file
+            matches = walk_glob(item)
             if not matches:
                 raise ValueError(f"no file matches {item!r}")
             out += matches

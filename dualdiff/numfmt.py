@@ -18,6 +18,16 @@ from typing import Any
 __all__ = ["format_number", "json_number"]
 
 
+MAX_DIGITS = 17  # a double holds 17 significant digits; more would be invented
+
+
+def check_digits(digits: Any) -> int:
+    """``digits`` if it is an integer from 1 to :data:`MAX_DIGITS`, else ``ValueError`` naming the limit."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= MAX_DIGITS:
+        raise ValueError(f"digits must be an integer from 1 to {MAX_DIGITS} (the limit), got {digits!r}"[:200])
+    return digits
+
+
 def format_number(v: Any, digits: int = 8) -> str:
     """``digits`` significant digits, trailing zeros kept; integers exact; -0 as 0.
 

@@ -233,7 +233,7 @@ def _fmt(v: float) -> str:
 # ---------------------------------------------------------------------------
 def plot(f: Callable[[Any], Any] | str, range: Sequence[float], at: float | None = None,  # noqa: A002
          out: str | Path | None = None, points: int = 801, ax: Any = None, title: str | None = None,
-         *, label: str | None = None, color: str | None = None):
+         *, label: str | None = None, color: str | None = None, force: bool = True):
     """Plot f (top) and f′ (bottom, sharing x) on [A, B]; return the matplotlib Figure.
 
     ``f`` is a callable built from dualdiff functions and operators, or an expression
@@ -344,16 +344,23 @@ def plot(f: Callable[[Any], Any] | str, range: Sequence[float], at: float | None
         ax_.legend(loc="best", fontsize=8, framealpha=0.9)
 
     if out is not None:
-        save(fig, out)
+        save(fig, out, force)
     return fig
 
 
-def save(fig: Any, out: str | Path) -> Path:
-    """Save a figure; SVG and PDF without a creation date so that files are reproducible."""
+def save(fig: Any, out: str | Path, force: bool = True) -> Path:
+    """Save a figure; SVG and PDF without a creation date so that files are reproducible.
+
+    ``force=False`` refuses an existing file or symlink (``FileExistsError``); with
+    ``force`` a symlink is replaced, never written through.
+    """
+    from .files import open_output
+
     out = Path(out)
     fmt = out.suffix.lower().lstrip(".")
     metadata = {"Date": None} if fmt == "svg" else {"CreationDate": None} if fmt == "pdf" else None
-    fig.savefig(out, format=fmt, dpi=DPI, metadata=metadata)
+    with open_output(out, force) as fh:
+        fig.savefig(fh, format=fmt, dpi=DPI, metadata=metadata)
     return out
 
 

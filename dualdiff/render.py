@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from typing import Any, Sequence
 
 import numpy as np
 
-from .numfmt import format_number, json_number
+from .numfmt import check_digits, format_number, json_number
+from .sanitize import Markup, cell, dumps
 
 EXTRA_FORMATS = ("csv", "json")
 
@@ -51,7 +51,7 @@ def show_name(name: str, family: str) -> str:
     if family == "latex":
         from .printing import name_to_latex
 
-        return f"${name_to_latex(name)}$"
+        return Markup(f"${name_to_latex(name)}$")
     if family == "unicode":
         m = re.fullmatch(r"([A-Za-z]+?)_?([0-9]+)", name)
         if m:
@@ -65,7 +65,7 @@ def show_expr(step: Any, family: str) -> str:
     if family == "latex" and step.node is not None:
         from .printing import expr_to_latex
 
-        return f"${expr_to_latex(step.node)}$"
+        return Markup(f"${expr_to_latex(step.node)}$")
     return step.expr
 
 
@@ -73,7 +73,7 @@ def deriv_header(w: str, family: str, idx: tuple[int, ...] = ()) -> str:
     if family == "latex":
         from .printing import name_to_latex
 
-        return f"$\\partial/\\partial {name_to_latex(w)}{_idx_text(idx)}$"
+        return Markup(f"$\\partial/\\partial {name_to_latex(w)}{_idx_text(idx)}$")
     return f"d/d{w}{_idx_text(idx)}"
 
 
@@ -85,8 +85,8 @@ def deriv2_header(a: str, ia: tuple[int, ...], b: str, ib: tuple[int, ...], fami
 
         la, lb = name_to_latex(a) + _idx_text(ia), name_to_latex(b) + _idx_text(ib)
         if na == nb:
-            return f"$\\partial^2/\\partial {la}^2$" if not ia else f"$\\partial^2/\\partial {la}\\,\\partial {lb}$"
-        return f"$\\partial^2/\\partial {la}\\,\\partial {lb}$"
+            return Markup(f"$\\partial^2/\\partial {la}^2$" if not ia else f"$\\partial^2/\\partial {la}\\,\\partial {lb}$")
+        return Markup(f"$\\partial^2/\\partial {la}\\,\\partial {lb}$")
     if na == nb and not ia:
         return f"d²/d{a}²"
     return f"d²/d{na} d{nb}"
@@ -170,7 +170,10 @@ def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bo
     if exact_forms and trace.exact:
         headers.insert(3, "exact")
     if adjoints:
-        headers.append(f"∂{out}/∂step" if family != "latex" else f"$\\partial {out}/\\partial$ step")
+        from .printing import name_to_latex
+
+        headers.append(f"∂{out}/∂step" if family != "latex"
+                       else Markup(f"$\\partial {name_to_latex(out)}/\\partial$ step"))
     if check is not None:
         headers.append("check")
     row_notes = {s.name: _note(s, sources.get(s.name, ()), audit, digits) for s in trace.rows}
@@ -206,7 +209,9 @@ EXACT_WIDTH = 40  # a table cell, not a proof: the full form is in to_json()
 
 
 def _short_exact(v: Any) -> str:
-    text = str(v)
+    from .exactgraph import exact_form
+
+    text = str(exact_form(v))
     return text if len(text) <= EXACT_WIDTH else text[:EXACT_WIDTH - 1] + "…"
 
 
@@ -242,20 +247,28 @@ def _own_note(step: Any) -> str:
 
 
 def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], fmt: str) -> str:
-    """Text cells to a table: tabulate for its formats (numbers not re-parsed), csv by hand."""
+    """Text cells to a table: tabulate for its formats (numbers not re-parsed), csv by hand.
+
+    Every cell that is not :class:`~dualdiff.sanitize.Markup` is user-facing text and is
+    escaped for ``fmt`` here, at the output boundary (``dualdiff.sanitize.cell``).
+    """
+    import tabulate
+
+    if fmt != "csv" and fmt not in tabulate.tabulate_formats:
+        raise ValueError(f"unknown table format {fmt!r}; choose one of: {', '.join(table_formats())}")
+    headers = [cell(h, fmt) for h in headers]
+    rows = [[cell(c, fmt) for c in row] for row in rows]
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(headers)
         w.writerows(rows)
         return buf.getvalue().rstrip("\n")
-    import tabulate
-
-    if fmt not in tabulate.tabulate_formats:
-        raise ValueError(f"unknown table format {fmt!r}; choose one of: {', '.join(table_formats())}")
     tablefmt: Any = fmt
     if fmt in _LATEX_TABLES:
-        tablefmt = _raw_latex(fmt)  # our cells already hold LaTeX: do not escape $ \ _ { }
+        tablefmt = _raw_latex(fmt)  # cells are escaped LaTeX already: tabulate must not escape again
+    elif fmt == "html":
+        tablefmt = "unsafehtml"  # escaped above (tabulate's own escaping would do it twice)
     return tabulate.tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True)
 
 
@@ -287,8 +300,7 @@ def _raw_latex(fmt: str) -> Any:
 
 
 def render_trace(trace: Any, fmt: str = "github", digits: int = 8, **options: Any) -> str:
-    if not isinstance(digits, int) or not 1 <= digits <= 17:
-        raise ValueError(f"digits must be an integer from 1 to 17, got {digits!r}")
+    check_digits(digits)
     if fmt == "json":
         return trace_to_json(trace, digits=digits)
     headers, rows = trace_columns(trace, fmt, digits, **options)
@@ -318,7 +330,10 @@ def trace_to_dict(trace: Any, digits: int = 8) -> dict:
         if trace.has_adjoints:
             entry["adjoint"] = json_value(s.adjoint)
         if trace.exact:
-            entry["exact"] = {"value": str(s.value), "derivs": {w: str(s.derivs.get(w)) for w in trace.wrt}}
+            from .exactgraph import exact_form
+
+            entry["exact"] = {"value": str(exact_form(s.value)),
+                              "derivs": {w: str(exact_form(s.derivs.get(w))) for w in trace.wrt}}
         if s.kinks:
             entry["kinks"] = list(s.kinks)
         if s.kinks or sources.get(s.name):
@@ -339,4 +354,4 @@ def trace_to_dict(trace: Any, digits: int = 8) -> dict:
 
 
 def trace_to_json(trace: Any, indent: int | None = 2, digits: int = 8) -> str:
-    return json.dumps(trace_to_dict(trace, digits), indent=indent, ensure_ascii=False)
+    return dumps(trace_to_dict(trace, digits), indent=indent)

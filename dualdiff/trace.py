@@ -31,7 +31,8 @@ import numpy as np
 from . import functions as F
 from .dual import Dual, full_deriv, new_tag
 from .errors import ProgramError
-from .evaluate import Evaluator, coerce_input, expand_assignments
+from .evaluate import Evaluator, check_exact_size, coerce_input, expand_assignments
+from .exactgraph import share
 from .program import Assignment, Program, names_in
 
 __all__ = ["Step", "Trace", "trace_program", "load_program"]
@@ -344,6 +345,15 @@ def _unpack(y: Any, tag: int, names: list[str]) -> tuple[Any, dict[str, Any]]:
     return y, {w: zero for w in names}
 
 
+def _repack(y: Any, value: Any, derivs: Mapping[str, Any], tag: int, names: list[str]) -> Any:
+    """The inverse of :func:`_unpack`: a Dual (or plain value) holding ``value`` and ``derivs``."""
+    if not (type(y) is Dual and y.tag == tag):
+        return value
+    if len(names) == 1:
+        return Dual(value, derivs[names[0]], tag, 0)
+    return Dual(value, np.array([derivs[w] for w in names], dtype=object), tag, len(names))
+
+
 def _scalar(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
@@ -388,6 +398,9 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
         if bad:
             raise ProgramError(f"wrt names {', '.join(bad)}, which is not an input "
                                f"(inputs: {', '.join(order) or 'none'})")
+        twice = [w for i, w in enumerate(wrt_list) if w in wrt_list[:i]]
+        if twice:  # two seeds for one input would make both columns wrong (all zero)
+            raise ProgramError(f"wrt names {', '.join(dict.fromkeys(twice))} twice; name each input once")
     if not program.steps:
         raise ProgramError("the program has inputs but no step to compute")
 
@@ -429,11 +442,27 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
             raise
         except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError) as exc:
             raise _error_at(exc, a) from None
-        env[a.target] = y
         if layout is not None:
             value, derivs = layout.unpack(y, tag)
         else:
             value, derivs = _unpack(y, tag, wrt_list) if n else (y, {})
+            if exact:  # large exact forms become step symbols: a shared graph, linear in the steps
+                shared = share(value, a.target)
+                shared_d = {w: share(d, f"d{a.target}/d{w}") for w, d in derivs.items()}
+                if shared is not value or any(shared_d[w] is not derivs[w] for w in derivs):
+                    value, derivs = shared, shared_d
+                    y = _repack(y, value, derivs, tag, wrt_list)
+        env[a.target] = y
+        if exact:
+            try:  # exact numbers grow (squaring doubles their digits): bounded step by step
+                for v in (value, *derivs.values()):
+                    check_exact_size(v, "the result")
+            except OverflowError as exc:
+                raise _error_at(exc, a) from None
+        if _not_real(value) or any(_not_real(d) for d in derivs.values()):
+            raise ProgramError(f"while computing {a.target}: domain error: the result is not a real number "
+                               f"({_short_text(value)}); e.g. a negative number to a fractional power",
+                               line=a.line, col=a.col)
         step = Step(a.target, a.text, value, derivs, a.expr, a.line, False, tuple(ev.kinks))
         if not seen_nonfinite and not exact and not _all_finite(value, derivs):
             step.nonfinite = seen_nonfinite = True
@@ -446,6 +475,25 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
     if adjoints:
         trace.compute_adjoints()
     return trace
+
+
+def _not_real(v: Any) -> bool:
+    """A complex number (Python, numpy, mpmath) or a sympy number that is not real."""
+    if isinstance(v, (complex, np.complexfloating)):
+        return True
+    if isinstance(v, np.ndarray):
+        return np.iscomplexobj(v)
+    kind = type(v).__module__.split(".")[0]
+    if kind == "sympy":
+        return bool(getattr(v, "is_number", False)) and v.is_extended_real is False
+    if kind == "mpmath":
+        return type(v).__name__ == "mpc"
+    return False
+
+
+def _short_text(v: Any) -> str:
+    text = str(v)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _all_finite(value: Any, derivs: Mapping[str, Any]) -> bool:

@@ -30,11 +30,11 @@ and carried forward, but earn no points (``Cell.scored`` is False; ``counts`` an
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .sanitize import dumps, one_line
 from .handtable import HandCell, HandTable, normalize_step_name, read_hand_table
 from .tolerance import DEFAULT_MIN_DIGITS, Tolerance, Truth, judge, parse_tol, significant_digits  # parse_tol: re-exported
 
@@ -169,13 +169,13 @@ class VerifyReport:
         line += ")"
         slip = self.first_slip
         if slip is not None:
-            line += f"; first slip: {slip.step} {slip.column}"
+            line += f"; first slip: {one_line(slip.step)} {one_line(slip.column)}"
         wrong_inputs = [c for c in self.input_cells if c.verdict == "wrong"]
         if wrong_inputs:
-            line += "; wrong input " + ", ".join(f"{c.step} {c.column} = {_given_text(c)}" for c in wrong_inputs) + \
-                    " (not scored, carried forward)"
+            line += "; wrong input " + ", ".join(f"{one_line(c.step)} {one_line(c.column)} = {one_line(_given_text(c))}"
+                                                 for c in wrong_inputs) + " (not scored, carried forward)"
         if self.suspicious:
-            line += "; look at: " + ", ".join(self.suspicious) + " (later carried cells rely on it)"
+            line += "; look at: " + ", ".join(map(one_line, self.suspicious)) + " (later carried cells rely on it)"
         return line
 
     def to_dict(self, hide_expected: bool = False) -> dict:
@@ -213,7 +213,7 @@ class VerifyReport:
         }
 
     def to_json(self, indent: int | None = 2, hide_expected: bool = False) -> str:
-        return json.dumps(self.to_dict(hide_expected=hide_expected), indent=indent, ensure_ascii=False)
+        return dumps(self.to_dict(hide_expected=hide_expected), indent=indent)
 
     def gradescope(self, carried_credit: float = 1.0, name: str = "", hide_expected: bool = False) -> dict:
         return gradescope_results(self, carried_credit=carried_credit, name=name, hide_expected=hide_expected)
@@ -246,14 +246,15 @@ def gradescope_results(report: VerifyReport, carried_credit: float = 1.0, name: 
         earned = sum(c.weight * (1.0 if c.verdict == "correct" else carried_credit if c.verdict == "carried" else 0.0)
                      for c in cells)
         possible = sum(c.weight for c in cells)
+        # user text (reasons quote cells) one line each: a cell cannot forge a line of the report
         lines = []
         for c in cells:
             why = c.public_reason if hide_expected else c.reason
-            line = f"{c.column}: {c.mark} {c.verdict}, read {_read_text(c)} from {_given_text(c)!r}"
+            line = f"{one_line(c.column)}: {c.mark} {c.verdict}, read {one_line(_read_text(c))} from {one_line(repr(_given_text(c)))}"
             notes = cell_notes(c)
-            lines.append(line + (f" - {why}" if why else "") + (f"\n  {notes}" if notes else ""))
+            lines.append(line + (f" - {one_line(why)}" if why else "") + (f"\n  {one_line(notes)}" if notes else ""))
         tests.append({
-            "name": f"step {step}",
+            "name": f"step {one_line(step)}",
             "score": round(earned, 6),
             "max_score": round(possible, 6),
             "status": "passed" if all(c.verdict in ("correct", "carried") for c in cells) else "failed",
@@ -264,14 +265,14 @@ def gradescope_results(report: VerifyReport, carried_credit: float = 1.0, name: 
     for c in report.input_cells:
         if c.verdict == "wrong":
             why = c.public_reason if hide_expected else c.reason
-            output += f"\nInput {c.step} {c.column}: {why}"
+            output += f"\nInput {one_line(c.step)} {one_line(c.column)}: {one_line(why)}"
     extra = [c for c in report.cells if c.verdict == "extra"]
     if extra:
-        output += "\nRows for steps the program does not have: " + ", ".join(dict.fromkeys(c.step for c in extra))
+        output += "\nRows for steps the program does not have: " + ", ".join(dict.fromkeys(one_line(c.step) for c in extra))
     if report.problems:
-        output += "\nProblems reading the table: " + "; ".join(f"{w}: {r}" for w, r in report.problems)
+        output += "\nProblems reading the table: " + "; ".join(f"{one_line(w)}: {one_line(r)}" for w, r in report.problems)
     for note in report.notes:
-        output += "\n" + note
+        output += "\n" + one_line(note)
     score, max_score = round(got, 6), round(total, 6)
     return {"score": score, "max_score": max_score, "output": output,
             "visibility": "visible", "stdout_visibility": "visible", "tests": tests,

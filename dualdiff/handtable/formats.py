@@ -543,7 +543,8 @@ def _sniff(text: str) -> str:
 
 
 def _read_file(path: Path) -> str:
-    return _decode(read_limited(path, MAX_BYTES, HandTableError, "hand table"), str(path))
+    # confine: a submission that is a symlink out of its folder (to the key) is not read
+    return _decode(read_limited(path, MAX_BYTES, HandTableError, "hand table", confine=True), str(path))
 
 
 def _unicode_encoding(data: bytes) -> str | None:

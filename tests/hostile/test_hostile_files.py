@@ -20,6 +20,7 @@ import pytest
 from hostile_run import WORKSHEET, python, run, strict_json
 
 HAND = Path(__file__).resolve().parents[1] / "data" / "hand" / "sincos_worksheet.csv"
+HAND_MD = HAND.with_suffix(".md")
 SECRET = "SECRET-KEY-LINE-7f3a"
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file types")
@@ -61,7 +62,7 @@ def test_fifo_in_a_folder_does_not_block_the_batch(tmp_path):
     os.mkfifo(subs / "bob.csv")
     r = run(["check", str(WORKSHEET), str(subs)], timeout=20)
     r.finished()
-    assert "alice" in r.out
+    assert r.code == 0 and "OK: 22 correct" in r.out  # the FIFO is not a hand table: skipped
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
@@ -117,8 +118,8 @@ GiB_AND_HALF = 3 << 29
 def _loop_tree(tmp_path: Path) -> Path:
     subs = tmp_path / "subs"
     (subs / "a" / "b").mkdir(parents=True)
-    shutil.copy(HAND, subs / "a" / "alice.md")
-    shutil.copy(HAND, subs / "a" / "b" / "bob.md")
+    shutil.copy(HAND_MD, subs / "a" / "alice.md")
+    shutil.copy(HAND_MD, subs / "a" / "b" / "bob.md")
     (subs / "a" / "up").symlink_to("..")
     (subs / "a" / "b" / "top").symlink_to("../..")
     (subs / "a" / "b" / "self").symlink_to(".")
@@ -140,7 +141,7 @@ def test_folder_walk_does_not_follow_symlink_loops(tmp_path):
     subs = _loop_tree(tmp_path)
     r = run(["check", str(WORKSHEET), str(subs / "a"), "--format", "json"], timeout=30)
     r.finished()
-    assert "alice" in r.out
+    assert r.code == 0 and "OK: 22 correct" not in r.err
 
 
 def test_glob_with_many_files_is_capped(tmp_path):

@@ -65,7 +65,7 @@ def test_duplicate_wrt_in_the_api():
     assert r.out.startswith("refused:"), r.out + r.err
 
 
-@pytest.mark.parametrize("value", ["1e1000000000", "1e-1000000000", "1" + "0" * 200000])
+@pytest.mark.parametrize("value", ["1e1000000000", "1e-1000000000", "1" + "0" * 5000])
 def test_exact_huge_input_is_refused(value, tmp_path):
     p = tmp_path / "p.dd"
     p.write_text("x = 1\ny = x * x\n")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import json
 import re
 import shutil
@@ -70,14 +71,14 @@ def test_file_name_with_newline_cannot_forge_a_line(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copy(HAND, subs / "alice.csv")
-    bad = subs / f"x\n{FORGED}\n\x1b[2J.csv"
+    bad = subs / f"x\n{FORGED.replace('/', chr(0x2215))}\n\x1b[2J.csv"  # no "/" in a file name
     bad.write_text("step,value\nu1,0\n")
     for fmt in ("text", "gradescope", "json"):
         r = run(["check", str(WORKSHEET), str(subs), "--format", fmt], timeout=30)
         r.finished()
         assert raw_controls(r.out + r.err) == []
         lines = r.out.splitlines()
-        assert not any(ln.strip().startswith(FORGED) for ln in lines), fmt
+        assert not any(ln.strip().startswith("OK: 22 correct") for ln in lines), fmt
         if fmt != "text":
             strict_json(r.out)
 
@@ -87,7 +88,8 @@ def test_undecodable_file_name_keeps_output_valid(tmp_path):
     subs.mkdir()
     shutil.copy(HAND, subs / "alice.csv")
     try:
-        (Path(bytes(subs) + b"/b\xffd.csv")).write_text("step,value\nu1,0.8415\n")
+        with open(os.fsencode(subs) + b"/b\xffd.csv", "wb") as fh:
+            fh.write(b"step,value\nu1,0.8415\n")
     except (OSError, UnicodeError) as exc:
         pytest.skip(f"file system refuses the name: {exc}")
     for fmt in ("text", "json", "gradescope"):
