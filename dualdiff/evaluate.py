@@ -73,6 +73,7 @@ def exact_fraction(text: str, what: str) -> Fraction:
 # forms double with each step.  Past this many tree nodes a step is refused (one message)
 # instead of taking minutes (documented in docs/conventions.md).
 MAX_EXACT_TERMS = 20_000
+MAX_EXACT_STEPS = 5000  # exact steps cost milliseconds each (60-digit values of shared forms)
 
 
 def check_exact_size(v: Any, what: str) -> None:

@@ -72,6 +72,7 @@ __all__ = ["check_symbolic", "SymbolicReport", "CheckRow", "ExpressionTooLarge",
 VERDICTS = ("MISMATCH", "unchecked", "kink", "ok")   # worst first
 RTOL = 1e-12
 ATOL = 1e-12
+MAX_CHECK_STEPS = 5000  # steps one symbolic check takes on (about 2 ms of sympy each)
 MAX_OPS = 2000          # whole mode: count_ops limit per step expression and per derivative
 DPS = 30                # digits of the sympy Floats that stand for a float trace's values
 _MODES = ("stepwise", "whole")
@@ -668,6 +669,9 @@ def check_symbolic(trace: Any, mode: str = "stepwise", *, rtol: float = RTOL, at
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    if len(trace.steps) > MAX_CHECK_STEPS:  # sympy costs milliseconds a step: bounded, with a message
+        raise ValueError(f"symbolic check: {len(trace.steps)} steps is over the limit of {MAX_CHECK_STEPS} steps "
+                         f"(dualdiff.symbolic.MAX_CHECK_STEPS); check a shorter program")
     if _needs_componentwise(trace):
         # vectors, matrices or second derivatives: one row per component (symbolic_arrays)
         from .symbolic_arrays import check_componentwise

@@ -31,7 +31,7 @@ import numpy as np
 from . import functions as F
 from .dual import Dual, full_deriv, new_tag
 from .errors import ProgramError
-from .evaluate import Evaluator, check_exact_size, coerce_input, expand_assignments
+from .evaluate import MAX_EXACT_STEPS, Evaluator, check_exact_size, coerce_input, expand_assignments
 from .exactgraph import share
 from .program import Assignment, Program, names_in
 
@@ -403,6 +403,9 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
             raise ProgramError(f"wrt names {', '.join(dict.fromkeys(twice))} twice; name each input once")
     if not program.steps:
         raise ProgramError("the program has inputs but no step to compute")
+    if exact and len(assignments) > MAX_EXACT_STEPS:
+        raise ProgramError(f"exact mode: {len(assignments)} steps is over the limit of {MAX_EXACT_STEPS} steps "
+                           f"(dualdiff.evaluate.MAX_EXACT_STEPS); use the float trace")
 
     n = len(wrt_list)
     layout = _Layout(wrt_list, values) if n and any(np.ndim(values[w]) for w in wrt_list) else None
