@@ -23,12 +23,12 @@ PACKAGE = ROOT / "dualdiff"
 
 # Lowest first.  A module may import modules of its own layer or lower ones.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "numerics", "files", "numfmt", "tolerance", "registry"),  # leaves: stdlib/numpy only
+    ("errors", "numerics", "files", "numfmt", "tolerance", "registry", "sanitize"),  # leaves: stdlib/numpy only
     ("rules",),                                   # the rule table
     ("dual", "jet"),                              # the number types
     ("functions", "arrays"),                      # generated from the table; numpy array code on Duals
     ("operators", "vectorops"),                   # derivative … taylor; the language's vector operations
-    ("program", "parse", "printing", "evaluate", "formula"),  # programs: data, text, evaluation
+    ("program", "parse", "printing", "evaluate", "exactgraph", "formula"),  # programs: data, text, evaluation
     ("trace", "record", "backprop", "second"),    # traces of programs and of callables
     ("handtable",),                               # reading hand tables (the whole package)
     ("render", "symbolic", "symbolic_arrays", "verify", "reference", "audit", "diagnose",
