@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import HandTableError
 from .files import has_magic, list_folder, walk_glob
+from .sanitize import csv_cell, one_line
 from .handtable import HandTable
 from .tolerance import DEFAULT_MIN_DIGITS
 from .verify import VERDICTS, VerifyReport, gradescope_results, parse_tol, verify
@@ -252,7 +253,7 @@ def gradescope_document(results: list[tuple[str, VerifyReport | None, str]], gra
     """
     usable = [(name, rep) for name, rep, _ in results if rep is not None]
     if not usable:
-        reasons = "\n".join(f"{name}: {err}" for name, _, err in results) or "no file was submitted"
+        reasons = "\n".join(f"{one_line(name)}: {one_line(err)}" for name, _, err in results) or "no file was submitted"
         total = round(grader.max_score(), 6)
         return {"score": 0, "max_score": total,
                 "output": f"NOT OK: no usable hand table (score 0/{total:g})\n{reasons}",
@@ -260,13 +261,13 @@ def gradescope_document(results: list[tuple[str, VerifyReport | None, str]], gra
     best_name, best = max(usable, key=lambda nr: (grader.score(nr[1])[0], -usable.index(nr)))
     doc = gradescope_results(best, grader.carried_credit, hide_expected=hide_expected)
     if len(results) > 1:
-        lines = [f"Graded {best_name}; {len(results)} files were submitted:"]
+        lines = [f"Graded {one_line(best_name)}; {len(results)} files were submitted:"]
         for name, rep, err in results:
             if rep is None:
-                lines.append(f"- {name}: not used ({err})")
+                lines.append(f"- {one_line(name)}: not used ({one_line(err)})")
             else:
                 got, total = grader.score(rep)
-                lines.append(f"- {name}: score {got:g}/{total:g}" + (" (graded)" if name == best_name else ""))
+                lines.append(f"- {one_line(name)}: score {got:g}/{total:g}" + (" (graded)" if name == best_name else ""))
         doc["output"] += "\n" + "\n".join(lines)
     return doc
 
@@ -275,8 +276,8 @@ _CSV_VERDICTS = [v for v in VERDICTS if v != "extra"] + ["extra"]
 
 
 def _csv_text(text: str) -> str:
-    """A text cell a spreadsheet cannot run: a leading = + - @ (or tab/CR) is quoted away."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A text cell a spreadsheet cannot run (a leading = + - @ is quoted away), on one line."""
+    return csv_cell(text)
 
 
 def summary_csv(results: list[tuple[str, VerifyReport | None, str]], grader: Grader) -> str:
@@ -297,7 +298,7 @@ def summary_csv(results: list[tuple[str, VerifyReport | None, str]], grader: Gra
         counts = rep.counts
         slip = rep.first_slip
         w.writerow([_csv_text(name), f"{got:g}", f"{mx:g}", *(counts[v] for v in _CSV_VERDICTS),
-                    f"{slip.step} {slip.column}" if slip else "", ""])
+                    _csv_text(f"{slip.step} {slip.column}") if slip else "", ""])
     return buf.getvalue()
 
 
