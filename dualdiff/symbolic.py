@@ -373,6 +373,12 @@ class _Checker:
         """(difference, verdict, note) for sympy value s and dual value d."""
         sp = self.sp
         ds = self.number(d)
+        # A large exact trace shares its forms as step symbols (dualdiff.exactgraph): they are
+        # compared by their stored 60-digit values (as floats: no exact claim is made for them).
+        shared = {a: a.numeric for a in (getattr(s, "free_symbols", set()) | getattr(ds, "free_symbols", set()))
+                  if hasattr(a, "numeric")}
+        if shared:
+            s, ds = s.xreplace(shared), sp.sympify(ds).xreplace(shared)
         if not (s.is_number and not s.has(sp.Derivative, sp.Subs)):
             return None, "unchecked", f"sympy's derivative does not evaluate to a number: {s}"
         sn = s if not self.exact else s.evalf(self.dps)

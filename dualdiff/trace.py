@@ -487,8 +487,13 @@ def _not_real(v: Any) -> bool:
     if isinstance(v, np.ndarray):
         return np.iscomplexobj(v)
     kind = type(v).__module__.split(".")[0]
-    if kind == "sympy":
-        return bool(getattr(v, "is_number", False)) and v.is_extended_real is False
+    if kind == "sympy":  # decided by its value: sympy's assumptions can answer False wrongly
+        if not getattr(v, "is_number", False):
+            return False
+        try:
+            return complex(v.evalf(30)).imag != 0
+        except (TypeError, ValueError, OverflowError):
+            return False
     if kind == "mpmath":
         return type(v).__name__ == "mpc"
     return False

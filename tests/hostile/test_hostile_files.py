@@ -228,3 +228,41 @@ def test_read_limited_enforces_the_cap_while_reading(tmp_path):
                "except ValueError as e:\n    print('refused', e)\n", timeout=20)
     r.finished()
     assert r.out.startswith("refused"), r.out + r.err
+
+
+# --------------------------------------------------------------------------- walks
+def test_walk_glob_stops_after_the_cap(tmp_path, monkeypatch):
+    from dualdiff import files
+
+    for i in range(30):
+        (tmp_path / f"f{i}.md").write_text("x")
+    monkeypatch.setattr(files, "MAX_VISITED", 10)
+    with pytest.raises(ValueError, match="more than 10 folder entries"):
+        files.walk_glob(str(tmp_path / "**" / "*.md"))
+    with pytest.raises(ValueError, match="more than 10 folder entries"):
+        files.list_folder(tmp_path, lambda p: True)
+
+
+@pytest.mark.parametrize("pattern", ["**/*.md", "*.md", "sub/*.md", "sub/**/*.md", "**/deep/*", "*/*/*.md",
+                                     "**/*.csv", "x/**/f.md", "**/.h*", "s?b/*.md", "[ab].md"])
+def test_walk_glob_agrees_with_glob_without_links(tmp_path, pattern):
+    """Without symlinks, walk_glob finds what glob.glob(recursive=True) finds (the reference)."""
+    import glob
+
+    from dualdiff.files import walk_glob
+
+    for name in ["a.md", "b.csv", ".h.md", "sub/c.md", "sub/deep/d.md", "sub/deep/e.csv", "x/y/z/f.md",
+                 "[draft].md", "sub/.hid/g.md"]:
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("")
+    full = str(tmp_path / pattern)
+    assert walk_glob(full) == sorted(glob.glob(full, recursive=True))
+
+
+def test_a_file_whose_name_looks_like_a_glob_is_opened(tmp_path):
+    p = tmp_path / "[draft] hand.csv"
+    shutil.copy(HAND, p)
+    r = run(["check", str(WORKSHEET), str(p)], timeout=30)
+    r.finished()
+    assert r.code == 0, r.err
