@@ -185,7 +185,8 @@ def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bo
         first = not ix or not any(ix)
         bad = set(audit[s.name].inaccurate(digits)) if audit is not None and s.name in audit.steps else set()
         mark = {c: "*" if c in bad else "" for c in ("value", *trace.wrt)}
-        name = show_name(s.name, family) + _idx_text(ix)
+        shown = show_name(s.name, family)
+        name = (Markup if isinstance(shown, Markup) else str)(shown + _idx_text(ix))
         expr = show_expr(s, family) if first else ("input" if s.is_input else "")
         row = [name, expr, format_number(_cell(s.value, ix), digits) + mark["value"]]
         if exact_forms and trace.exact:

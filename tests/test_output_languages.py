@@ -55,7 +55,10 @@ def _trace_tables(path: Path) -> str:
     report = tr.check_symbolic()
     for fmt in LATEX_FORMATS:
         parts.append(tr.table(fmt))
-        parts.append(tr.table(fmt, digits=4, check=report, adjoints=True))
+        try:  # adjoints are not available for every program (vector steps): then without them
+            parts.append(tr.table(fmt, digits=4, check=report, adjoints=True))
+        except ValueError:
+            parts.append(tr.table(fmt, digits=4, check=report))
     try:
         ex = dd.trace_program(src, exact=True)
     except (ValueError, ArithmeticError, TypeError):

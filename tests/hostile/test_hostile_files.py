@@ -179,7 +179,10 @@ def test_symlink_to_the_key_does_not_leak(tmp_path, fmt):
     r.finished()
     assert SECRET not in r.out + r.err
     assert "instructor" not in r.out + r.err, "the link's target is named"
-    assert r.code != 0
+    if fmt == "gradescope":  # always one results.json, exit 0: the refusal is a score of 0
+        assert strict_json(r.out)["score"] == 0
+    else:
+        assert r.code != 0
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "gradescope"])
