@@ -380,8 +380,7 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
     inputs.update({k: v for k, v in at.items()})
     missing = [name for name in free if name not in inputs]
     if missing:
-        raise ProgramError(f"no value for input {', '.join(missing)}: give it with at={{...}} or --at "
-                           f"{missing[0]}=VALUE, or assign it a number in the program")
+        raise _undefined(program, missing, list(inputs))
     order = [a.target for a in program.assignments if a.is_input and a.target in inputs] + free
     order += [k for k in inputs if k not in order]
     values = {k: coerce_input(k, inputs[k], exact) for k in order}
@@ -502,6 +501,28 @@ def _not_real(v: Any) -> bool:
 def _short_text(v: Any) -> str:
     text = str(v)
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _undefined(program: Program, missing: list[str], known: list[str]) -> ProgramError:
+    """A used name neither assigned nor given: where it is first used, and the closest
+    defined name (``'vl' is not defined; did you mean 'v1'?``)."""
+    import difflib
+
+    from .program import Name, walk
+
+    name = missing[0]
+    line = col = None
+    for a in program.assignments:
+        hit = next((n for n in walk(a.expr) if isinstance(n, Name) and n.id == name), None)
+        if hit is not None:
+            line, col = (hit.line or a.line), (hit.col or None)
+            break
+    defined = [a.target for a in program.assignments] + [k for k in known if k not in missing]
+    close = difflib.get_close_matches(name, list(dict.fromkeys(defined)), n=1, cutoff=0.5)
+    if close:
+        return ProgramError(f"{name!r} is not defined; did you mean {close[0]!r}?", line=line, col=col)
+    return ProgramError(f"{name!r} is not defined: no value for input {', '.join(missing)}: give it with "
+                        f"at={{...}} or --at {name}=VALUE, or assign it a number in the program", line=line, col=col)
 
 
 def _all_finite(value: Any, derivs: Mapping[str, Any]) -> bool:
