@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import Any, Sequence
+
+from .errors import KinkWarning
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -394,6 +397,9 @@ def _error(exc: BaseException | str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every command reports the kinks it meets in its own output (a table's note column,
+    # diff's `note:` lines, check's reasons, plot's markers): no Python warnings on top.
+    warnings.filterwarnings("ignore", category=KinkWarning)
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)

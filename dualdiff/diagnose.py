@@ -49,6 +49,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from . import functions as F
 from .dual import Dual
+from .errors import kinks_marked_elsewhere
 from .printing import expr_to_text
 from .program import BinOp, Call, Const, Name, Num, UnaryOp, walk
 
@@ -794,6 +795,7 @@ def _evaluate_floats(tree: Any, names: Mapping[str, float], call: Callable[[str,
 # ---------------------------------------------------------------------------
 # A whole report
 # ---------------------------------------------------------------------------
+@kinks_marked_elsewhere
 def diagnose_report(trace: Any, report: Any, table: Any, diagnoser: Diagnoser | None = None,
                     verdicts: tuple[str, ...] = ("wrong", "imprecise")) -> None:
     """Set ``.diagnosis`` on every cell of ``report`` (None for cells that need none)."""
@@ -859,6 +861,7 @@ def diagnose_report(trace: Any, report: Any, table: Any, diagnoser: Diagnoser | 
 _MAY_HOLD_FORMULA = re.compile(r"=|≈|\\approx")
 
 
+@kinks_marked_elsewhere
 def diagnoser_for(trace: Any) -> Diagnoser:
     """The trace's diagnoser, made once and kept on the trace."""
     dg = trace.__dict__.get("_diagnoser")

@@ -58,3 +58,20 @@ class KinkWarning(UserWarning):
     derivative; ``derivative(f, x, side="left" | "right")`` gives a one-sided one instead.
     Silence it deliberately with ``warnings.filterwarnings("ignore", category=KinkWarning)``.
     """
+
+
+def kinks_marked_elsewhere(func):
+    """Run ``func`` with :class:`KinkWarning` silenced: for dualdiff's own re-evaluations of
+    a trace (its high-precision reference, the diagnosis of a cell), whose kinks the trace
+    already marks in its rows, so a TA sees the mark once and not a Python warning per
+    re-evaluation."""
+    import functools
+    import warnings
+
+    @functools.wraps(func)
+    def quiet(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KinkWarning)
+            return func(*args, **kwargs)
+
+    return quiet

@@ -45,6 +45,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .errors import kinks_marked_elsewhere
+
 __all__ = ["REFERENCE_DPS", "CHECK_DPS", "Reference", "reference_of", "evaluate_reference", "to_mpf"]
 
 REFERENCE_DPS = 40   # digits of the first evaluation (≥ 30: SPEC §5)
@@ -177,6 +179,7 @@ def _own_reference(trace: Any) -> Reference:
 # ---------------------------------------------------------------------------
 # Recomputing a float trace
 # ---------------------------------------------------------------------------
+@kinks_marked_elsewhere
 def evaluate_reference(trace: Any, dps: int) -> tuple[dict, dict, dict]:
     """One high-precision run of the trace's program at ``dps`` digits.
 

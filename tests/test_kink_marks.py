@@ -136,3 +136,25 @@ def test_diff_smooth_has_no_note(capsys):
 def test_diff_bad_side_is_a_usage_error(capsys):
     code, out, err = run(capsys, "diff", "selu(x)", "--at", "x=0", "--side", "up")
     assert code == 2 and err.startswith("dualdiff: error:") and "side" in err
+
+
+def test_rechecking_a_marked_kink_prints_no_python_warning(tmp_path):
+    """The trace marks the kink once; its reference, the subgradient bounds and the
+    diagnosis re-evaluate the same steps and must not add a KinkWarning per pass."""
+    import subprocess
+    import sys
+    import warnings
+
+    import dualdiff as dd
+
+    hand = tmp_path / "hand.csv"
+    hand.write_text("step,value,d/dx\nx,0,1\nr,0,0.5\na,0,0.3\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "dualdiff", "check", "traces/relu_kink.dd", str(hand)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr  # l and el are missing
+    assert "Warning" not in r.stderr and "Warning" not in r.stdout
+    t = dd.trace_program(dd.load_program("traces/relu_kink.dd"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = t.verify({"r": (0, 0.5), "a": (0, 3)})
+    assert report.counts["correct"] == 3 and report.counts["wrong"] == 1  # two values, 0.5 in [0, 1]; 3 outside [-1, 1]
