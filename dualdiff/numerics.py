@@ -84,15 +84,15 @@ def checked(name: str, fn: Callable[..., float], need: str) -> Callable[..., flo
     return kernel
 
 
-def _cot(x: float) -> float:
+def cot_float(x: float) -> float:
     return math.cos(x) / math.sin(x)
 
 
-def _sec(x: float) -> float:
+def sec_float(x: float) -> float:
     return 1.0 / math.cos(x)
 
 
-def _csc(x: float) -> float:
+def csc_float(x: float) -> float:
     return 1.0 / math.sin(x)
 
 

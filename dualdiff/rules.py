@@ -210,11 +210,11 @@ _elem("cos", math.cos, np.cos, lambda x, y: -ops.sin(x),
       latex="\\cos({args})", derivative_text="-sin(u)·u'", doc="cosine")
 _elem("tan", math.tan, np.tan, lambda x, y: 1 + y * y, uses_y=True,
       latex="\\tan({args})", derivative_text="sec²(u)·u'", doc="tangent")
-_elem("cot", nx._cot, lambda x: 1 / np.tan(x), lambda x, y: -(1 + y * y), uses_y=True, need="x not a multiple of pi",
+_elem("cot", nx.cot_float, lambda x: 1 / np.tan(x), lambda x, y: -(1 + y * y), uses_y=True, need="x not a multiple of pi",
       latex="\\cot({args})", derivative_text="-csc²(u)·u'", doc="cotangent")
-_elem("sec", nx._sec, lambda x: 1 / np.cos(x), lambda x, y: y * ops.tan(x), uses_y=True, need="cos(x) != 0",
+_elem("sec", nx.sec_float, lambda x: 1 / np.cos(x), lambda x, y: y * ops.tan(x), uses_y=True, need="cos(x) != 0",
       latex="\\sec({args})", derivative_text="sec(u)·tan(u)·u'", doc="secant")
-_elem("csc", nx._csc, lambda x: 1 / np.sin(x), lambda x, y: -y * ops.cot(x), uses_y=True, need="x not a multiple of pi",
+_elem("csc", nx.csc_float, lambda x: 1 / np.sin(x), lambda x, y: -y * ops.cot(x), uses_y=True, need="x not a multiple of pi",
       latex="\\csc({args})", derivative_text="-csc(u)·cot(u)·u'", doc="cosecant")
 _elem("asin", math.asin, np.arcsin, lambda x, y: 1 / ops.sqrt(1 - x * x), need="-1 <= x <= 1",
       ufuncs=("arcsin", "asin"),

@@ -53,9 +53,7 @@ KNOWN_CYCLES: set[frozenset[str]] = set()
 
 # Private names used across modules today, being removed by the rule-table work (issue 10,
 # item 2): the three reciprocal trigonometric kernels that numerics.py keeps private.
-KNOWN_PRIVATE: set[tuple[str, str, str]] = {
-    ("rules", "numerics", "_cot"), ("rules", "numerics", "_sec"), ("rules", "numerics", "_csc"),
-}
+KNOWN_PRIVATE: set[tuple[str, str, str]] = set()  # none left: add here only with a reason
 
 
 def _module_name(path: Path) -> str:
