@@ -378,7 +378,9 @@ class _Checker:
         shared = {a: a.numeric for a in (getattr(s, "free_symbols", set()) | getattr(ds, "free_symbols", set()))
                   if hasattr(a, "numeric")}
         if shared:
-            s, ds = s.xreplace(shared), sp.sympify(ds).xreplace(shared)
+            # ds is dualdiff's own number (never user text): a sympy expression here, or a float
+            ds = ds if isinstance(ds, sp.Basic) else sp.Float(ds)
+            s, ds = s.xreplace(shared), ds.xreplace(shared)
         if not (s.is_number and not s.has(sp.Derivative, sp.Subs)):
             return None, "unchecked", f"sympy's derivative does not evaluate to a number: {s}"
         sn = s if not self.exact else s.evalf(self.dps)
