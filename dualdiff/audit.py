@@ -38,6 +38,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .program import apply_binop
 from .reference import CHECK_DPS, Reference, reference_of, to_mpf
 
 __all__ = ["MAX_DIGITS", "DROP", "Culprit", "Cell", "StepAccuracy", "Audit", "audit_of", "correct_digits"]
@@ -391,8 +392,8 @@ class _Culprits:
             return (-f, -r, v, d, cv, cd) if node.op == "-" else (f, r, v, d, cv, cd)
         if kind is BinOp:
             children = [self._go(node.left, env_f, env_r), self._go(node.right, env_f, env_r)]
-            f = _binop(node.op, children[0][0], children[1][0])
-            r = _binop(node.op, children[0][1], children[1][1])
+            f = apply_binop(node.op, children[0][0], children[1][0])
+            r = apply_binop(node.op, children[0][1], children[1][1])
         elif kind is Call:
             children = [self._go(a, env_f, env_r) for a in node.args]
             f = getattr(F, node.func)(*[c[0] for c in children])
@@ -452,18 +453,6 @@ def _cancels(operands: list, result: Any) -> bool:
     """The sum is much smaller than its largest operand: leading digits cancelled."""
     biggest = max(abs(x) for x in operands)
     return biggest > 0 and abs(result) < biggest / 2
-
-
-def _binop(op: str, a: Any, b: Any) -> Any:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op == "/":
-        return a / b
-    return a ** b
 
 
 def _text_of(node: Any) -> str:

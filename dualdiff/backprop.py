@@ -29,7 +29,7 @@ from . import functions as F
 from .dual import Dual, full_deriv, new_tag
 from .errors import ProgramError
 from .evaluate import Evaluator
-from .program import BinOp, Call, Const, Index, ListLit, Name, Num, UnaryOp, names_in
+from .program import BinOp, Call, Const, Index, ListLit, Name, Num, UnaryOp, apply_binop, names_in
 from .rules import RULES
 
 __all__ = ["array_adjoints"]
@@ -141,15 +141,5 @@ class _Sweep:
     @staticmethod
     def apply(node: Any, args: list) -> Any:
         if type(node) is BinOp:
-            a, b = args
-            op = node.op
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            if op == "/":
-                return a / b
-            return a ** b
+            return apply_binop(node.op, *args)
         return getattr(F, node.func)(*args)

@@ -51,7 +51,7 @@ from . import functions as F
 from .dual import Dual
 from .errors import kinks_marked_elsewhere
 from .printing import expr_to_text
-from .program import BinOp, Call, Const, Name, Num, UnaryOp, walk
+from .program import BinOp, Call, Const, Name, Num, UnaryOp, apply_binop, walk
 
 __all__ = ["Diagnosis", "Diagnoser", "CATALOGUE", "CONFUSIONS", "NONE_FOUND", "diagnose_report", "ClassIndex",
            "with_explanation"]
@@ -200,16 +200,7 @@ def _evaluate(node: Any, env: Mapping[str, Any], hook: _Hook | None = None) -> A
             r = hook(node, [a, b])
             if r is not None:
                 return r
-        op = node.op
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            return a / b
-        return a ** b
+        return apply_binop(node.op, a, b)
     if kind is Call:
         args = [_evaluate(x, env, hook) for x in node.args]
         if hook is not None:
@@ -242,17 +233,7 @@ def _plain(node: Any, args: list) -> Any:
     """The program's own operation on already evaluated operands."""
     if type(node) is Call:
         return getattr(F, node.func)(*args)
-    a, b = args
-    op = node.op
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op == "/":
-        return a / b
-    return a ** b
+    return apply_binop(node.op, *args)
 
 
 def _is_constant(x: Any) -> bool:

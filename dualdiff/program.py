@@ -24,11 +24,25 @@ at its operator, a ``UnaryOp`` at its sign, a ``Call`` at the function name.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, Union
 
 # --------------------------------------------------------------------------- nodes
+
+
+# The binary operators of the language, one place: every evaluator of program nodes
+# (fold, the audit, backpropagation, the diagnosis) applies an operator through this.
+BINARY_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "**": operator.pow, "@": operator.matmul,
+}
+
+
+def apply_binop(op: str, a: Any, b: Any) -> Any:
+    """``a op b`` for an operator of the language (``apply_binop("*", 2, 3) == 6``)."""
+    return BINARY_OPS[op](a, b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,15 +245,9 @@ def fold(node: Expr, *, name: Callable[[str], object], num: Callable[[Num], obje
                 check(n, [a, b])
             if op == "@":
                 return matmul(a, b) if matmul is not None else a @ b
-            if op == "+":
-                return a + b
-            if op == "-":
-                return a - b
-            if op == "*":
-                return a * b
-            if op == "/":
-                return a / b
-            return power(a, b) if power is not None else a ** b
+            if op == "**" and power is not None:
+                return power(a, b)
+            return apply_binop(op, a, b)
         if kind is Call:
             args = [go(a) for a in n.args]
             if check is not None:
