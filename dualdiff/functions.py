@@ -220,7 +220,15 @@ def _make_smooth(rule: Rule) -> Callable[..., Any]:
                 return r
             return kn(x, *params)
         if t is Jet:
-            return jet_apply(rule, core, x, params)
+            try:
+                return jet_apply(rule, core, x, params)
+            except ZeroDivisionError:
+                # at the edge of a domain the Taylor recurrence divides by zero somewhere
+                # inside the rule: name the function and the point, as the Dual path does
+                # (the value itself raises the function's own domain error first, if undefined)
+                c0 = x.coeffs[0]
+                core(c0, *params)
+                raise ZeroDivisionError(f"{name}: the derivative is infinite at x = {c0!r}") from None
         kind = nx.backend_of(x)
         if kind == "float":
             return kf(x, *params)

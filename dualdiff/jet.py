@@ -258,7 +258,7 @@ def _mul_const(u: Jet, c) -> Jet:
 def _div_same(u: Jet, v: Jet) -> Jet:
     a, b = u.coeffs, u._lift(v)
     if _is_zero(b[0]):
-        raise ZeroDivisionError(f"division by zero: Jet denominator has value {b[0]!r}")
+        raise ZeroDivisionError(f"division by zero: {a[0]!r} / {b[0]!r}")
     y: list = []
     for k in range(len(a)):
         s = a[k]

@@ -153,3 +153,36 @@ def test_cli_diff_of_powers_at_zero(expr, order):
     r = subprocess.run([sys.executable, "-m", "dualdiff", "diff", expr, "--at", "x=0", "--order", order],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+# At the edge of a domain the Taylor recurrence divides by zero somewhere inside a rule;
+# the message must name the function the user wrote and the point (issue 14: it said
+# "Jet denominator has value 0.0").  Expected words written down from the mathematics:
+# log is undefined at 0, sqrt/asin/acosh are finite there but their slopes are infinite.
+@pytest.mark.parametrize("f, x, words", [
+    (dd.log, 0.0, ["log", "x = 0.0"]),
+    (dd.sqrt, 0.0, ["sqrt", "infinite", "0.0"]),
+    (dd.asin, 1.0, ["asin", "infinite", "1.0"]),
+    (dd.acosh, 1.0, ["acosh", "infinite", "1.0"]),
+    (lambda x: dd.exp(dd.sqrt(x)), 0.0, ["sqrt", "infinite"]),
+    (lambda x: 1 / x, 0.0, ["division by zero", "/ 0.0"]),
+])
+@pytest.mark.parametrize("order", [1, 3])
+def test_taylor_at_a_domain_edge_names_the_function(f, x, words, order):
+    with pytest.raises((ValueError, ZeroDivisionError)) as info:
+        taylor(f, x, order)
+    msg = str(info.value)
+    assert "Jet" not in msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_cli_diff_at_a_domain_edge_names_the_function():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "dualdiff", "diff", "log(x)", "--at", "x=0"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith("dualdiff: error: log") and "Jet" not in r.stderr
+    assert r.stderr.count("\n") == 1
