@@ -146,6 +146,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--min-digits must be 0 or more, got {args.min_digits}")
     if args.variants and at:
         raise UsageError("--at and --variants do not go together: each variant's inputs are drawn from its ranges")
+    if args.report:
+        from pathlib import Path
+
+        from .files import refuse_existing
+
+        if Path(args.report).is_dir() and not Path(args.report).is_symlink():
+            raise UsageError(f"--report {args.report}: is a folder; give a file name such as course.html")
+        refuse_existing(args.report, args.force, "--report")  # before any grading
     grader = Grader(args.program, at=at, wrt=wrt_names(args.wrt), tol=args.tol, carry_forward=not args.no_carry_forward,
                     carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)),
                     variants=args.variants, seed=args.seed, min_digits=args.min_digits)
@@ -158,7 +166,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             results = grader.check_many(sources) if sources else [(" ".join(args.hand), None, "no hand table found")]
         if args.report:
-            _write_report(args.report, results, grader, args.program)
+            _write_report(args.report, results, grader, args.program, args.force)
         print(dumps(gradescope_document(results, grader, hide_expected=hide)))
         graded = [rep for _, rep, _ in results if rep is not None]
         if not graded:
@@ -170,7 +178,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = None
     if args.report:
         results = grader.check_many(sources)
-        _write_report(args.report, results, grader, args.program)
+        _write_report(args.report, results, grader, args.program, args.force)
     if len(sources) == 1 and args.format != "csv":
         report = grader.check(sources[0])  # unusable input raises: one line, exit 2
         if args.format == "json":
@@ -197,17 +205,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(rep.ok for _, rep, _ in results) else EXIT_FAIL
 
 
-def _write_report(path: str, results: list, grader: Any, program: str) -> None:
+def _write_report(path: str, results: list, grader: Any, program: str, force: bool = False) -> None:
     from pathlib import Path
 
+    from .files import open_output
     from .report import course_report
 
-    out = Path(path)
-    if out.is_dir():
-        raise UsageError(f"--report {path}: is a folder; give a file name such as course.html")
-    out.write_text(course_report(results, title=f"dualdiff check {Path(program).name}",
-                                 carried_credit=grader.carried_credit), encoding="utf-8")
-    print(f"wrote {out}", file=sys.stderr)
+    page = course_report(results, title=f"dualdiff check {Path(program).name}", carried_credit=grader.carried_credit)
+    # exclusive create without --force (a file or symlink that appeared meanwhile is refused);
+    # with --force a symlink is replaced, never written through
+    with open_output(path, force, "--report") as fh:
+        fh.write(page.encode("utf-8"))
+    print(f"wrote {path}", file=sys.stderr)
 
 
 def cmd_worksheet(args: argparse.Namespace) -> int:
@@ -341,7 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "'Student: NAME (ID)' line; see docs/worksheets.md)")
     c.add_argument("--seed", default="0", help="the seed the variants were drawn with (default 0)")
     c.add_argument("--report", metavar="FILE.html",
-                   help="also write one self-contained HTML page for the TA (summary, every table, diagnoses)")
+                   help="also write one self-contained HTML page for the TA (summary, every table, diagnoses); "
+                        "an existing file is refused unless --force")
+    c.add_argument("--force", action="store_true", help="overwrite the --report file if it exists (a symlink is replaced)")
     c.set_defaults(run=cmd_check)
 
     w = sub.add_parser("worksheet", help="a worksheet with blank cells, its answer key, a variant per student",

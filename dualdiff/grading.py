@@ -12,16 +12,17 @@ The ``dualdiff check`` command (in ``dualdiff.cli``) is a thin front end to :cla
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import HandTableError
 from .files import has_magic, list_folder, walk_glob
-from .sanitize import csv_cell, one_line
+from .sanitize import csv_text, one_line
 from .handtable import HandTable
 from .tolerance import DEFAULT_MIN_DIGITS
-from .verify import VERDICTS, VerifyReport, gradescope_results, parse_tol, verify
+from .verify import VERDICTS, VerifyReport, check_weights, gradescope_results, parse_tol, verify
 
 __all__ = ["Grader", "gradescope_results", "gradescope_document", "expand_sources", "parse_weights",
            "summary_table", "summary_csv"]
@@ -68,7 +69,7 @@ class Grader:
         if not 0.0 <= carried_credit <= 1.0:
             raise ValueError(f"carried credit must be between 0 and 1, got {carried_credit}")
         self.carried_credit = carried_credit
-        self.weights = dict(weights or {})
+        self.weights = check_weights(self.trace, weights)  # one line naming a bad weight, before any grading
         if isinstance(min_digits, bool) or not isinstance(min_digits, int) or min_digits < 0:
             raise ValueError(f"min digits must be a whole number >= 0, got {min_digits!r}")
         self.min_digits = min_digits
@@ -234,8 +235,9 @@ def parse_weights(items: Iterable[str] | None) -> dict[Any, float]:
             w = float(value)
         except ValueError:
             w = -1.0
-        if not sep or not key or not (w >= 0):
-            raise ValueError(f"--weight expects STEP=W or STEP:COLUMN=W with W >= 0, got {item!r}")
+        if not sep or not key or not (0 <= w < math.inf):
+            raise ValueError(f"--weight expects STEP=W or STEP:COLUMN=W with W a finite number >= 0, "
+                             f"got {one_line(repr(item))}")
         step, colon, column = key.partition(":")
         out[(step.strip(), column.strip()) if colon else step.strip()] = w
     return out
@@ -275,31 +277,22 @@ def gradescope_document(results: list[tuple[str, VerifyReport | None, str]], gra
 _CSV_VERDICTS = [v for v in VERDICTS if v != "extra"] + ["extra"]
 
 
-def _csv_text(text: str) -> str:
-    """A text cell a spreadsheet cannot run (a leading = + - @ is quoted away), on one line."""
-    return csv_cell(text)
-
-
 def summary_csv(results: list[tuple[str, VerifyReport | None, str]], grader: Grader) -> str:
     """One CSV row per submission: file, score, max, a count per verdict, the first slip
-    and, for an unusable file, the reason (score 0)."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["file", "score", "max", *_CSV_VERDICTS, "first slip", "error"])
+    and, for an unusable file, the reason (score 0).  Written by :func:`dualdiff.sanitize.csv_text`,
+    the one CSV path: file names and reasons cannot run as spreadsheet formulas or break lines."""
+    rows = []
     total = grader.max_score()
     for name, rep, err in results:
         if rep is None:
-            w.writerow([_csv_text(name), 0, f"{total:g}", *([""] * len(_CSV_VERDICTS)), "", _csv_text(err)])
+            rows.append([name, 0, f"{total:g}", *([""] * len(_CSV_VERDICTS)), "", err])
             continue
         got, mx = grader.score(rep)
         counts = rep.counts
         slip = rep.first_slip
-        w.writerow([_csv_text(name), f"{got:g}", f"{mx:g}", *(counts[v] for v in _CSV_VERDICTS),
-                    _csv_text(f"{slip.step} {slip.column}") if slip else "", ""])
-    return buf.getvalue()
+        rows.append([name, f"{got:g}", f"{mx:g}", *(counts[v] for v in _CSV_VERDICTS),
+                     f"{slip.step} {slip.column}" if slip else "", ""])
+    return csv_text(["file", "score", "max", *_CSV_VERDICTS, "first slip", "error"], rows)
 
 
 def summary_table(results: list, grader: Grader, fmt: str = "github") -> str:

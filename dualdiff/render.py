@@ -10,15 +10,13 @@ in LaTeX.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import Any, Sequence
 
 import numpy as np
 
 from .numfmt import check_digits, format_number, json_number
-from .sanitize import Markup, cell, dumps
+from .sanitize import Markup, cell, csv_text, dumps
 
 EXTRA_FORMATS = ("csv", "json")
 
@@ -257,14 +255,10 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], fmt: str
 
     if fmt != "csv" and fmt not in tabulate.tabulate_formats:
         raise ValueError(f"unknown table format {fmt!r}; choose one of: {', '.join(table_formats())}")
+    if fmt == "csv":  # the one CSV path (sanitize.csv_text): every cell through csv_cell
+        return csv_text([h if isinstance(h, str) else str(h) for h in headers], rows).rstrip("\n")
     headers = [cell(h, fmt) for h in headers]
     rows = [[cell(c, fmt) for c in row] for row in rows]
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(headers)
-        w.writerows(rows)
-        return buf.getvalue().rstrip("\n")
     tablefmt: Any = fmt
     if fmt in _LATEX_TABLES:
         tablefmt = _raw_latex(fmt)  # cells are escaped LaTeX already: tabulate must not escape again

@@ -42,7 +42,8 @@ import math
 import re
 from typing import Any
 
-__all__ = ["Markup", "one_line", "latex_text", "csv_cell", "markdown_text", "cell", "dumps", "finite_json"]
+__all__ = ["Markup", "one_line", "latex_text", "csv_cell", "csv_text", "markdown_text", "cell", "dumps",
+           "finite_json"]
 
 
 class Markup(str):
@@ -140,6 +141,27 @@ def csv_cell(text: Any) -> str:
     if head[:1] in ("=", "+", "-", "@") and not _CSV_NUMBER.fullmatch(head):
         return "'" + s
     return s
+
+
+def csv_text(headers: Any, rows: Any) -> str:
+    r"""A whole CSV document, every cell (headers, numbers, counts included) through
+    :func:`csv_cell`: the one path by which dualdiff writes CSV (``render_table``'s
+    ``csv`` format, ``dualdiff check --format csv``).  Quoting is the :mod:`csv` module's;
+    lines end with ``\n``; the text ends with a newline.
+
+    >>> print(csv_text(["file", "score"], [["=cmd|' /C calc'!A0", 3], ["a\nOK: 22/22", -1.5]]), end="")
+    file,score
+    '=cmd|' /C calc'!A0,3
+    a\nOK: 22/22,-1.5
+    """
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([csv_cell(h) for h in headers])
+    w.writerows([csv_cell(c) for c in row] for row in rows)
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- dispatch

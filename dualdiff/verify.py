@@ -340,6 +340,7 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
     explains every wrong cell (``cell.diagnosis``, see :mod:`dualdiff.diagnose`).
     """
     tolerance = parse_tol(tol)
+    weights = check_weights(trace, weights)
     if isinstance(min_digits, bool) or not isinstance(min_digits, int) or min_digits < 0:
         raise ValueError(f"min_digits must be a whole number >= 0, got {min_digits!r}")
     if getattr(trace, "has_arrays", False):
@@ -359,6 +360,63 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
 
         diagnose_report(trace, report, table)
     return report
+
+
+def check_weights(trace: Any, weights: Mapping[Any, Any] | None) -> dict[Any, float]:
+    """The weights as floats, or a ``ValueError`` naming the first bad one.
+
+    A weight is a finite number >= 0 (a negative, nan or infinite weight would give a
+    negative, nan or infinite score), keyed by a step the program has (or a
+    ``(step, column)`` pair with one of its columns): a misspelt step would otherwise be
+    silently ignored.  Input rows are never scored, so a weight on one is refused too.
+
+    >>> import dualdiff as dd
+    >>> t = dd.trace_program("x = 1\\ny = x * x")
+    >>> check_weights(t, {"y": 2, ("y", "d/dx"): 0.5})
+    {'y': 2.0, ('y', 'd/dx'): 0.5}
+    >>> check_weights(t, {"z": 1})
+    Traceback (most recent call last):
+    ...
+    ValueError: weight for 'z': the program has no step 'z' (its steps: y)
+    """
+    if not weights:
+        return {}
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"weights must be a mapping of step (or (step, column)) to a number, "
+                         f"got {type(weights).__name__}")
+    rows = trace.component_view().rows if getattr(trace, "has_arrays", False) else trace.rows
+    inputs = {s.name for s in trace.input_steps}
+    steps: dict[str, str] = {}
+    for s in list(trace.rows) + list(rows):
+        steps.setdefault(s.name, s.name)
+        steps.setdefault(normalize_step_name(s.name), s.name)
+    columns = ["value"] + [f"d/d{w}" for w in trace.wrt]
+    scored = [s.name for s in rows if s.name not in inputs]
+    out: dict[Any, float] = {}
+    for key, w in weights.items():
+        label = f"{key[0]}:{key[1]}" if isinstance(key, tuple) and len(key) == 2 else str(key)
+        where = f"weight for {one_line(repr(label))}"
+        step, column = (key if isinstance(key, tuple) and len(key) == 2 else (key, None))
+        if not isinstance(step, str) or (column is not None and not isinstance(column, str)):
+            raise ValueError(f"{where}: a weight is keyed by a step name or a (step, column) pair")
+        name = steps.get(step, steps.get(normalize_step_name(step)))
+        if name is None:
+            shown = ", ".join(scored[:12]) + (", …" if len(scored) > 12 else "")
+            raise ValueError(f"{where}: the program has no step {one_line(repr(step))} (its steps: {shown})")
+        if name in inputs:
+            raise ValueError(f"{where}: {name} is an input; input rows are never scored")
+        if column is not None and column not in columns:
+            raise ValueError(f"{where}: no column {one_line(repr(column))} (the columns: {', '.join(columns)})")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) and not hasattr(w, "__float__"):
+            raise ValueError(f"{where}: {one_line(repr(w))} is not a number")
+        try:
+            f = float(w)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{where}: {one_line(repr(w))} is not a number") from None
+        if not math.isfinite(f) or f < 0:
+            raise ValueError(f"{where}: must be a finite number >= 0, got {one_line(repr(w))}")
+        out[(name, column) if column is not None else name] = f  # "u_1" weighs step u1
+    return out
 
 
 def truths(trace: Any) -> tuple[dict[tuple[str, str], Truth], list[str]]:

@@ -158,3 +158,99 @@ def test_batch_isolation_text_report(tmp_path, capsys):
     assert "a.md" in out and "22/22" in out
     assert "b.json" in out and "c.md" in out
     assert "Traceback" not in out + err
+
+
+# ---------------------------------------------------------------------------
+# --report never overwrites without --force (issue 14), weights are validated
+# ---------------------------------------------------------------------------
+def test_report_refuses_an_existing_file(tmp_path, capsys):
+    (tmp_path / "a.md").write_text(md(GOOD))
+    page = tmp_path / "course.html"
+    page.write_text("the TA's notes")
+    code, out, err = run(capsys, tmp_path / "a.md", "--report", str(page))
+    assert code == 2 and err.startswith("dualdiff: error: --report") and "--force" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert page.read_text() == "the TA's notes"                 # untouched
+    code, out, err = run(capsys, tmp_path / "a.md", "--report", str(page), "--force")
+    assert code == 0 and "<html" in page.read_text().lower()
+
+
+@pytest.mark.parametrize("fmt", ["text", "gradescope", "csv"])
+def test_report_refuses_a_symlink_and_force_replaces_it(tmp_path, capsys, fmt):
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "a.md").write_text(md(GOOD))
+    key = tmp_path / "answer_key.md"
+    key.write_text("secret key")
+    link = tmp_path / "course.html"
+    link.symlink_to(key)
+    code, out, err = run(capsys, tmp_path / "subs", "--report", str(link), "--format", fmt)
+    assert code == 2 and "--report" in err and "exists" in err
+    assert key.read_text() == "secret key"
+    dangling = tmp_path / "dangling.html"
+    dangling.symlink_to(tmp_path / "nowhere.html")
+    code, out, err = run(capsys, tmp_path / "subs", "--report", str(dangling), "--format", fmt)
+    assert code == 2 and not (tmp_path / "nowhere.html").exists()
+    code, out, err = run(capsys, tmp_path / "subs", "--report", str(link), "--format", fmt, "--force")
+    assert code == 0
+    assert key.read_text() == "secret key"                      # the link was replaced, its target kept
+    assert not link.is_symlink() and "<html" in link.read_text().lower()
+
+
+@pytest.mark.parametrize("weight, words", [
+    ("y=-5", ["y=-5", ">= 0"]), ("y=nan", ["y=nan", "finite"]), ("y=inf", ["y=inf", "finite"]),
+    ("nosuchstep=5", ["nosuchstep", "no step"]), ("y:d/dq=1", ["d/dq", "column"]),
+    ("x=2", ["'x'", "input"]), ("y=", ["y="]), ("=3", ["=3"]),
+])
+def test_bad_weight_is_one_clear_line(tmp_path, capsys, weight, words):
+    (tmp_path / "a.md").write_text(md(GOOD))
+    for fmt in ("text", "gradescope"):
+        code, out, err = run(capsys, tmp_path / "a.md", "--weight", weight, "--format", fmt)
+        assert code == 2 and out == "", (weight, out)
+        assert err.startswith("dualdiff: error:") and err.count("\n") == 1, err
+        for w in words:
+            assert w in err, (w, err)
+
+
+@pytest.mark.parametrize("bad", [-5, -0.5, float("nan"), float("inf"), float("-inf"), "3", None, True, 1j])
+def test_api_weights_must_be_finite_and_not_negative(bad):
+    import dualdiff as dd
+
+    t = dd.trace_program(dd.load_program(WORKSHEET))
+    with pytest.raises(ValueError, match="weight for 'y'"):
+        t.verify(md(GOOD), weights={"y": bad})
+    with pytest.raises(ValueError, match="weight for 'y:d/dx'"):
+        dd.Grader(t, weights={("y", "d/dx"): bad})
+
+
+def test_api_weights_name_real_steps():
+    import dualdiff as dd
+
+    t = dd.trace_program(dd.load_program(WORKSHEET))
+    with pytest.raises(ValueError, match="no step 'nosuchstep'"):
+        dd.Grader(t, weights={"nosuchstep": 5})
+    # a step written as people write it weighs that step: u_1 is u1.  22 cells: u1's two
+    # at 3 points each, y' at 0, the other 19 at 1 -> 6 + 0 + 19 = 25
+    r = t.verify(md(GOOD), weights={"u_1": 3, ("y", "d/dx"): 0})
+    assert r.score() == (25.0, 25.0)
+
+
+def test_every_csv_goes_through_one_escaping_path():
+    """One writer of CSV in the library (sanitize.csv_text): no module builds its own."""
+    lib = ROOT / "dualdiff"
+    writers = sorted(p.name for p in lib.rglob("*.py") if "csv.writer(" in p.read_text(encoding="utf-8"))
+    assert writers == ["sanitize.py"], writers
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1)", "+1+1", "-2+3", "@SUM(A1)", "a\rb"])
+def test_csv_summary_file_names_cannot_run(tmp_path, capsys, name):
+    (tmp_path / "ok.md").write_text(md(GOOD))
+    (tmp_path / f"{name}.md").write_text("| step | value |\n|---|---|\n| u1 | =1+1 |\n")
+    code, out, err = run(capsys, tmp_path, "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert len(rows) == 3, out                          # header + 2 submissions, one line each
+    for row in rows:
+        for cell in row:
+            assert cell[:1] not in ("=", "+", "@") and "\r" not in cell and "\n" not in cell, row
+            assert not cell.startswith("-") or cell.lstrip("-").replace(".", "").isdigit(), row
+    by = {Path(r[0].lstrip("'")).name: r for r in rows[1:]}
+    assert by["ok.md"][1] == "22" and by["ok.md"][2] == "22"   # numbers stay numbers
