@@ -322,6 +322,11 @@ def coerce_input(name: str, value: Any, exact: bool) -> Any:
         except (ValueError, ZeroDivisionError):
             raise ProgramError(f"input {name}: {value!r} is not a number") from None
     foreign = type(value).__module__.split(".")[0] in ("sympy", "mpmath")  # exact / high precision
+    if isinstance(value, (complex, np.complexfloating)) or type(value).__name__ == "mpc" or (
+            foreign and getattr(value, "is_real", None) is False):
+        # a real trace of a complex input would drop the imaginary part silently (numpy's
+        # float() of complex128 only warns): refuse it by name
+        raise ProgramError(f"input {name}: {value!r} is not a real number")
     if isinstance(value, bool) or not (isinstance(value, (int, float, Fraction, np.number)) or foreign):
         raise ProgramError(f"input {name}: {value!r} is not a number")
     if exact:
