@@ -66,6 +66,9 @@ CATALOGUE: dict[str, str] = {
     "degrees": "calculator in degrees",
     "other-point": "a value computed at another point",
     "wrong-operand": "another step used in place of an operand",
+    "transposed-matrix": "a weight matrix transposed",
+    "bias-missing": "a bias forgotten",
+    "wrong-index": "the wrong component indexed",
     "rounded-early": "rounded too early",
     "copied": "another cell's value copied",
     "miswritten": "an earlier cell miswritten, its right value used",
@@ -101,6 +104,7 @@ CONFUSIONS: dict[str, list[tuple[str, str]]] = {
     "atan": [("1 / (1 - a ** 2)", "1/(1-x²) used for the derivative of atan (it is 1/(1+x²))")],
     "sinh": [("-cosh(a)", "-cosh used for the derivative of sinh (it is cosh)")],
     "cosh": [("-sinh(a)", "-sinh used for the derivative of cosh (it is sinh)")],
+    "relu": [("a", "z used for relu'(z) (it is 1 where z > 0, 0 below)")],
 }
 _TRIG = ("sin", "cos", "tan", "sec", "csc", "cot")
 #: the other points tried for "a value computed at another point", as functions of an input
@@ -296,6 +300,9 @@ class Diagnoser:
         self._relevant: dict[str, list[str]] = {}
         self._carried: dict[tuple, list[_Hyp]] = {}
         self.shared: tuple[Any, int] | None = None   # (ClassIndex, this variant's index)
+        from .diagnose_vectors import vector_hypotheses
+
+        self.vectors = vector_hypotheses(trace, CONFUSIONS)  # a component view: the array trace's slips
         self._points: list[tuple[list[str], Any]] | None = None
         self._cells: tuple[list[float], list[str]] | None = None
 
@@ -432,6 +439,8 @@ class Diagnoser:
                 self._derived(step, column, env, carried, out)
             except (ValueError, ArithmeticError, TypeError, KeyError):
                 pass
+        elif not carried and self.vectors is not None:  # a component of a vector step
+            out += [_Hyp(code, text, number, False, True) for code, text, number in self.vectors.cell(name, column)]
         if not carried:
             for labels, arrays in self.points():
                 vals, ds = arrays[name]
@@ -701,10 +710,12 @@ class Diagnoser:
             values, labels = self.all_cells()
             lo = bisect.bisect_left(values, given - 2 * unit)
             hi = bisect.bisect_right(values, given + 2 * unit)
-            for i in range(lo, hi):
-                if labels[i] != f"{name} {column}" and close(values[i]):
-                    note("copied", f"the value of {labels[i]} ({_fmt(values[i])}) copied")
-                    break
+            hits = [i for i in range(lo, hi) if labels[i] != f"{name} {column}" and close(values[i])]
+            # another component of the same vector first (z1[1] copied into z1[0]), then this row
+            base = name.split("[")[0] + "["
+            hits.sort(key=lambda i: (not labels[i].startswith(base), not labels[i].startswith(name + " ")))
+            if hits:
+                note("copied", f"the value of {labels[hits[0]]} ({_fmt(values[hits[0]])}) copied")
             else:
                 for label, number in others:
                     if label != f"{name} {column}" and close(number):
@@ -725,7 +736,7 @@ class Diagnoser:
         g = _fmt(given)
         if t != 0 and close(-t, slack):
             note("sign", f"{g} where {_fmt(t)}{whose} belongs")
-        if t != 0:
+        if t != 0 and given != 0:  # a written 0 is no number with its point moved
             for k in _SHIFTS:
                 if close(t * 10.0 ** k, slack * 10.0 ** k):
                     note("decimal", f"{g} is {_fmt(t)}{whose} with the point moved {abs(k)} "

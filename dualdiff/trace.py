@@ -264,7 +264,9 @@ class Trace:
                        cell(s.value, ix), derivs, None, s.line, s.is_input, s.kinks, s.nonfinite)
             (inputs if s.is_input else steps).append(row)
         values = {r.name: r.value for r in inputs}
-        return Trace(steps, values, wrt, inputs, self.exact, False, self.source)
+        view = Trace(steps, values, wrt, inputs, self.exact, False, self.source)
+        view.components_of = self  # the array trace, for what the rows cannot say (diagnosis)
+        return view
 
     def _repr_markdown_(self) -> str:
         return self.table("github")

@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("trace", "record", "backprop", "second"),    # traces of programs and of callables
     ("handtable",),                               # reading hand tables (the whole package)
     ("render", "symbolic", "symbolic_arrays", "verify", "reference", "audit", "diagnose",
-     "worksheet", "subgradients"),                # readers of a trace
+     "diagnose_vectors", "worksheet", "subgradients"),                # readers of a trace
     ("grading", "report", "plotting", "plot", "diffexpr"),  # batches, figures, one expression
     ("dualdiff",),                                # the public face (__init__)
     ("cli", "__main__"),                          # the command line; nothing imports it
