@@ -53,7 +53,10 @@ def _primal(x: Any) -> Any:
 
 def shape_of(x: Any) -> tuple[int, ...]:
     """The value's shape under any number of Dual layers; () for a scalar."""
-    return tuple(np.shape(_primal(x)))
+    x = _primal(x)
+    if type(x) is float or type(x) is int:  # the common case, without numpy's dispatch
+        return ()
+    return tuple(np.shape(x))
 
 
 def show_shape(shape: Sequence[int]) -> str:

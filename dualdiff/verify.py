@@ -30,10 +30,12 @@ and carried forward, but earn no points (``Cell.scored`` is False; ``counts`` an
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .numfmt import format_number
 from .sanitize import dumps, one_line
 from .handtable import HandCell, HandTable, normalize_step_name, read_hand_table
 from .tolerance import DEFAULT_MIN_DIGITS, Tolerance, Truth, judge, parse_tol, significant_digits  # parse_tol: re-exported
@@ -323,8 +325,13 @@ def _float(v: Any) -> float:
 
 
 def _short(v: float) -> str:
-    from .numfmt import format_number
+    if type(v) is float:  # the expected values recur in every submission's reasons
+        return _short_float(v)
+    return format_number(v, 10)
 
+
+@functools.lru_cache(maxsize=4096)
+def _short_float(v: float) -> str:
     return format_number(v, 10)
 
 
@@ -495,7 +502,7 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
             except (ValueError, ArithmeticError, TypeError):
                 carried_v = None
         own_v, own_d = expected_v, dict(expected_d)
-        row_differs = False
+        row_differs = wrong_here = False
         units[name] = {}
         partials = trace.local_partials(s) if carried_v is not None else {}
         is_input = name in inputs
@@ -525,11 +532,12 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
                     own_d[col[3:]] = c.given
             if c.verdict in ("wrong", "carried") or (c.verdict == "imprecise" and c.given != c.expected):
                 row_differs = True
+            if c.verdict in ("wrong", "imprecise"):
+                wrong_here = True
         own[name] = (own_v, own_d)
         differs[name] = row_differs
         # a row that is wrong itself is its chain's root; a carried row passes its root on
         if row_differs:
-            wrong_here = any(c.step == name and c.verdict in ("wrong", "imprecise") for c in cells)
             root[name] = name if wrong_here or not dep_roots else dep_roots[0]
         else:
             root[name] = None

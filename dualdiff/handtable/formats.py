@@ -221,22 +221,23 @@ _SEPARATOR_ROW = re.compile(r"\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?")  # fullmat
 _GRID_RULE = re.compile(r"^\s*\+[-=+:]+\+\s*$")
 
 
+_UNESCAPED_BAR = re.compile(r"(?<!\\)\|")
+
+
 def _split_pipe_row(line: str) -> list[str]:
+    """The cells of a ``| a | b |`` row; ``\\|`` is a literal bar inside a cell.
+
+    A bar right after a backslash is always that escape (a backslash pairs only with a
+    following bar), so the real bars are those without a backslash before them.
+
+    >>> _split_pipe_row(r"| a \\| b | c |")
+    ['a | b', 'c']
+    """
     s = line.strip()
-    cells, cur, i = [], [], 0
-    while i < len(s):
-        ch = s[i]
-        if ch == "\\" and i + 1 < len(s) and s[i + 1] == "|":
-            cur.append("|")
-            i += 2
-            continue
-        if ch == "|":
-            cells.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    cells.append("".join(cur))
+    if "\\|" in s:
+        cells = [c.replace("\\|", "|") for c in _UNESCAPED_BAR.split(s)]
+    else:
+        cells = s.split("|")
     if s.startswith("|"):
         cells = cells[1:]
     if s.endswith("|") and not s.endswith("\\|") and cells:
