@@ -16,12 +16,13 @@ half-way through an array).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import contextvars
 import math
 import threading
 import warnings
 import operator
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -233,7 +234,18 @@ def _make_smooth(rule: Rule) -> Callable[..., Any]:
         if kind == "float":
             return kf(x, *params)
         if kind == "mpmath":
-            return kmp(x, *params)
+            memo = getattr(_running, "mpmath_memo", None)
+            if memo is None:
+                return kmp(x, *params)
+            try:
+                # the number's raw form as the key: hashing it is cheaper than hashing the mpf
+                key = (name, getattr(x, "_mpf_", None) or x, params, x.context.prec)
+                hit = memo.get(key)
+            except (TypeError, AttributeError):  # an unhashable parameter: computed as usual
+                return kmp(x, *params)
+            if hit is None:
+                hit = memo[key] = kmp(x, *params)
+            return hit
         if kind == "sympy":
             _sympy_domain_check(kf, x, params)
             return ksp(x, *params)
@@ -412,6 +424,30 @@ def _side_of(rule: Rule, x, params, side: str) -> int:
 # .memo = (the array, its memo, names already handed out).  Per thread, so that another
 # thread never reads it; restored when the rule returns, so it never outlives the call.
 _running = threading.local()
+
+
+@contextlib.contextmanager
+def reused_mpmath_results() -> Iterator[None]:
+    """Within the block (in this thread only), a function computed again on the same
+    mpmath number at the same precision gives the result it gave before.
+
+    A high-precision run of ``u = sin(s); v = cos(s)`` asks for sin(s) and cos(s) twice
+    each (each rule's derivative needs the other): mpmath numbers are immutable, so the
+    second answer can be the first one, and half the work is saved.  The memo lives as
+    long as the block (one evaluation), never longer.
+
+    >>> import mpmath
+    >>> with reused_mpmath_results():
+    ...     a = sin(mpmath.mpf(1)); b = sin(mpmath.mpf(1))
+    >>> a is b, a == mpmath.sin(1)
+    (True, True)
+    """
+    outer = getattr(_running, "mpmath_memo", None)
+    _running.mpmath_memo = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _running.mpmath_memo = outer
 
 
 def _on_array(x: Dual, v: np.ndarray, name: str, kn: Callable, deriv: Callable) -> Dual:

@@ -47,16 +47,25 @@ def backend_of(x: Any) -> str:
     return b
 
 
-def mpmath_module():
-    import mpmath  # only reached when an mpmath value is already in play
+_LAZY: dict[str, Any] = {}  # the lazily imported modules, once imported (a kernel asks per call)
 
-    return mpmath
+
+def mpmath_module():
+    m = _LAZY.get("mpmath")
+    if m is None:
+        import mpmath  # only reached when an mpmath value is already in play
+
+        m = _LAZY["mpmath"] = mpmath
+    return m
 
 
 def sympy_module():
-    import sympy  # lazy: importing sympy costs ~0.5 s
+    m = _LAZY.get("sympy")
+    if m is None:
+        import sympy  # lazy: importing sympy costs ~0.5 s
 
-    return sympy
+        m = _LAZY["sympy"] = sympy
+    return m
 
 
 # ---------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .dual import Dual
 from .errors import kinks_marked_elsewhere
 
 __all__ = ["REFERENCE_DPS", "CHECK_DPS", "Reference", "reference_of", "evaluate_reference", "to_mpf"]
@@ -188,7 +189,7 @@ def evaluate_reference(trace: Any, dps: int) -> tuple[dict, dict, dict]:
     """
     import mpmath
 
-    from .dual import Dual, new_tag
+    from .dual import new_tag
     from .program import fold
 
     wrt = list(trace.wrt)
@@ -196,7 +197,9 @@ def evaluate_reference(trace: Any, dps: int) -> tuple[dict, dict, dict]:
     values: dict[str, Any] = {}
     derivs: dict[str, dict[str, Any]] = {}
     failed: dict[str, str] = {}
-    with mpmath.workdps(dps):
+    from .functions import reused_mpmath_results
+
+    with mpmath.workdps(dps), reused_mpmath_results():
         one, zero = mpmath.mpf(1), mpmath.mpf(0)
         tag = new_tag()
         env: dict[str, Any] = {}
@@ -235,7 +238,9 @@ def evaluate_reference(trace: Any, dps: int) -> tuple[dict, dict, dict]:
                 failed[s.name] = f"computed from {', '.join(broken)}, which has no reference"
                 continue
             try:
-                y = fold(s.node, name=env.__getitem__, num=num, const=const, call=call)
+                compiled = _compiled(s.node, dps, num, const)
+                y = compiled(env) if compiled is not None else fold(s.node, name=env.__getitem__, num=num,
+                                                                      const=const, call=call)
                 value, d = _unpack(y, tag, wrt)
             except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError) as exc:
                 failed[s.name] = f"the high-precision evaluation fails: {_shorten(str(exc))}"
@@ -247,6 +252,30 @@ def evaluate_reference(trace: Any, dps: int) -> tuple[dict, dict, dict]:
             values[s.name] = value
             derivs[s.name] = d
     return values, derivs, failed
+
+
+# A program's steps compiled once per precision and re-evaluated for every trace of it
+# (every variant of a class shares the program's nodes): {(id(node), dps): (node, fn)}.
+# The node is kept in the entry, so its id cannot be reused while the entry lives.
+_COMPILED: dict[tuple[int, int], tuple[Any, Any]] = {}
+_COMPILED_MAX = 20_000
+
+
+def _compiled(node: Any, dps: int, num: Any, const: Any) -> Any:
+    """The step's expression as a function of the environment at ``dps`` digits (its
+    number literals made at that precision), or None for a vector expression."""
+    key = (id(node), dps)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    from . import functions as F
+    from .program import compile_scalar
+
+    fn = compile_scalar(node, num=num, const=const, function=lambda name: getattr(F, name))
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    _COMPILED[key] = (node, fn)
+    return fn
 
 
 def _shorten(text: str) -> str:
@@ -268,31 +297,36 @@ def _mpf_exact(v: Any) -> Any:
     return mpmath.mpf(f.numerator) / f.denominator
 
 
+_MPMATH_TYPES: dict[type, bool] = {}
+
+
 def _is_mpf(x: Any) -> bool:
-    return type(x).__module__.split(".")[0] == "mpmath"
+    t = type(x)
+    found = _MPMATH_TYPES.get(t)
+    if found is None:
+        found = _MPMATH_TYPES[t] = t.__module__.split(".")[0] == "mpmath"
+    return found
 
 
 def _unpack(y: Any, tag: int, wrt: list[str]) -> tuple[Any, dict[str, Any]]:
-    import mpmath
-
-    from .dual import Dual
-
     if type(y) is Dual and y.tag == tag:
         d = y.deriv
         if len(wrt) > 1:
             d = np.broadcast_to(d, (len(wrt),))
             return _as_mpf(y.value), {w: _as_mpf(d[i]) for i, w in enumerate(wrt)}
         return _as_mpf(y.value), {wrt[0]: _as_mpf(d)}
+    import mpmath
+
     return _as_mpf(y), {w: mpmath.mpf(0) for w in wrt}
 
 
 def _as_mpf(x: Any) -> Any:
     """mpf results stay; plain int/float leftovers (a rule returning an exact 0) become mpf."""
-    import mpmath
-
     if isinstance(x, np.ndarray) and x.shape == ():
         x = x.item()
     if isinstance(x, (int, float)) and not isinstance(x, bool):
+        import mpmath
+
         return mpmath.mpf(x)
     return x
 

@@ -62,7 +62,7 @@ class Step:
         """Names this step's expression uses (computed once: verification asks often)."""
         cached = self.__dict__.get("_deps")
         if cached is None:
-            cached = self.__dict__["_deps"] = names_in(self.node) if self.node is not None else []
+            cached = self.__dict__["_deps"] = _names_of(self.node) if self.node is not None else []
         return cached
 
     @property
@@ -71,6 +71,23 @@ class Step:
 
     def __repr__(self) -> str:
         return f"Step({self.name} = {self.expr}: value={self.value!r}, derivs={self.derivs!r})"
+
+
+# The names each program node uses, kept per node: every trace of one program (every
+# variant of a class) shares the program's nodes.  {id(node): (node, names)}; the entry
+# holds the node, so its id is not reused while the entry lives.
+_NAMES: dict[int, tuple[Any, list[str]]] = {}
+
+
+def _names_of(node: Any) -> list[str]:
+    hit = _NAMES.get(id(node))
+    if hit is not None and hit[0] is node:
+        return list(hit[1])
+    names = names_in(node)
+    if len(_NAMES) >= 20_000:
+        _NAMES.clear()
+    _NAMES[id(node)] = (node, names)
+    return list(names)
 
 
 @dataclass
