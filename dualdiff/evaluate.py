@@ -28,14 +28,14 @@ import numpy as np
 from . import vectorops as A
 from . import functions as F
 from .errors import KinkWarning, ProgramError, ShapeError
-from .program import Assignment, BinOp, Call, Const, Index, ListLit, Name, Num, UnaryOp, fold
+from .program import Assignment, BinOp, Call, Const, Index, ListLit, Name, Num, UnaryOp, compile_scalar, fold, walk
 from .printing import expr_to_text
 from .rules import RULES
 
 MAX_INPUT_ELEMENTS = 100_000   # entries of one vector/matrix input (at= / --at)
 MAX_ARRAY_ELEMENTS = 1_000_000  # entries of any value a program computes (W @ x can grow)
 
-__all__ = ["Evaluator", "expand_assignments", "coerce_input"]
+__all__ = ["Evaluator", "expand_assignments", "coerce_input", "compiled_scalar"]
 
 
 # ---------------------------------------------------------------------------
@@ -171,6 +171,57 @@ class Evaluator:
         if getattr(v, "is_number", False) and v.is_finite and abs(v) > self.MAX_EXACT_EXPONENT:
             raise OverflowError(f"pow: exponent {v} is too large for exact arithmetic "
                                 f"(limit {self.MAX_EXACT_EXPONENT})")
+
+
+# Each program node compiled once for scalar floats (and Duals of them); every trace of
+# the program -- every variant of a class, every carried cell -- re-evaluates it.
+# {id(node): (node, fn or None)}; the entry holds the node, so its id is not reused.
+_COMPILED_FLOAT: dict[int, tuple[Any, Any]] = {}
+
+
+def compiled_scalar(node: Any, kink_free: bool = False) -> Any:
+    """``node`` as a function of an environment of scalar floats or Duals of floats
+    (non-exact), computing what :meth:`Evaluator.evaluate` computes there; None when the
+    node needs the evaluator (vectors, array calls, functions that want a vector) -- and,
+    with ``kink_free``, when it calls a function with a kink (the evaluator records
+    where a kink was met; the compiled function does not).
+
+    >>> from dualdiff.parse import parse_expression
+    >>> f = compiled_scalar(parse_expression("sin(x) * 2"))
+    >>> round(f({"x": 0.5}), 12)
+    0.958851077208
+    """
+    hit = _COMPILED_FLOAT.get(id(node))
+    if hit is None or hit[0] is not node:
+        fn = compile_scalar(node, num=lambda n: float(n.value),
+                            const=lambda c: math.pi if c == "pi" else math.e, function=_scalar_function)
+        kinked = any(type(n) is Call and RULES[n.func].kink is not None for n in walk(node)
+                     if type(n) is Call and n.func in RULES)
+        if len(_COMPILED_FLOAT) >= 20_000:
+            _COMPILED_FLOAT.clear()
+        hit = _COMPILED_FLOAT[id(node)] = (node, fn, kinked)
+    return None if kink_free and hit[2] else hit[1]
+
+
+def _scalar_function(func: str, nargs: int) -> Any:
+    """What :meth:`Evaluator.call` calls for scalar arguments, or None (see above)."""
+    if func in _ARRAY_CALLS and not (func == "max" and nargs == 2) or func in _NEEDS_VECTOR \
+            or func not in RULES or RULES[func].vector:
+        return None
+    rule, f = RULES[func], getattr(F, func)
+    if rule.kink is None:
+        return f
+    kink = rule.kink
+
+    def at_kink_quietly(*args: Any) -> Any:
+        # as Evaluator.call: the trace marks a kink, so no Python warning is raised for it
+        if np.any(kink(F.primal(args[0]), *args[1:])):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", KinkWarning)
+                return f(*args)
+        return f(*args)
+
+    return at_kink_quietly
 
 
 def _short(v: Any) -> str:

@@ -269,15 +269,16 @@ def fold(node: Expr, *, name: Callable[[str], object], num: Callable[[Num], obje
 
 
 def compile_scalar(node: Expr, *, num: Callable[[Num], object], const: Callable[[str], object],
-                   function: Callable[[str], Callable[..., object]]) -> Callable[[Any], object] | None:
+                   function: Callable[[str, int], Callable[..., object] | None]) -> Callable[[Any], object] | None:
     """The tree as a Python function of an environment (``env[name]``), for re-evaluating
     one recorded expression many times (a variant's reference, a carried cell).
 
     It computes what :func:`fold` computes with the same leaves, but the tree is walked
     once, here: number literals and constants are made now (``num``/``const`` must not
     depend on when they are called), each call's function is looked up now
-    (``function(name)``), and operators are bound to their Python operator.  Trees with
-    ``@``, list literals or indexing (vectors) give None: :func:`fold` does those.
+    (``function(name, number_of_arguments)``), and operators are bound to their Python
+    operator.  Trees with ``@``, list literals or indexing (vectors), or a call whose
+    ``function`` is None, give None: :func:`fold` does those.
 
     >>> f = compile_scalar(BinOp("*", Num(2, "2"), Name("x")), num=lambda n: n.value,
     ...                    const=None, function=None)
@@ -311,7 +312,9 @@ def compile_scalar(node: Expr, *, num: Callable[[Num], object], const: Callable[
             args = [go(x) for x in n.args]
             if any(x is None for x in args):
                 return None
-            f = function(n.func)
+            f = function(n.func, len(args))
+            if f is None:
+                return None
             if len(args) == 1:
                 a0 = args[0]
                 return lambda env: f(a0(env))

@@ -271,7 +271,7 @@ def _compiled(node: Any, dps: int, num: Any, const: Any) -> Any:
     from . import functions as F
     from .program import compile_scalar
 
-    fn = compile_scalar(node, num=num, const=const, function=lambda name: getattr(F, name))
+    fn = compile_scalar(node, num=num, const=const, function=lambda name, nargs: getattr(F, name))
     if len(_COMPILED) >= _COMPILED_MAX:
         _COMPILED.clear()
     _COMPILED[key] = (node, fn)

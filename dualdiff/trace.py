@@ -31,7 +31,7 @@ import numpy as np
 from . import functions as F
 from .dual import Dual, full_deriv, new_tag
 from .errors import ProgramError
-from .evaluate import MAX_EXACT_STEPS, Evaluator, check_exact_size, coerce_input, expand_assignments
+from .evaluate import MAX_EXACT_STEPS, Evaluator, check_exact_size, coerce_input, compiled_scalar, expand_assignments
 from .exactgraph import share
 from .program import Assignment, Program, names_in
 
@@ -150,8 +150,17 @@ class Trace:
             value, derivs = entry if isinstance(entry, tuple) else (entry, {})
             d = [derivs.get(w, 0.0) for w in self.wrt]
             scope[dep] = Dual(value, np.array(d, dtype=float) if n > 1 else d[0], tag, n if n > 1 else 0)
-        y = Evaluator(self.exact).evaluate(step.node, scope)
+        y = self._run(step.node, scope)
         return _unpack(y, tag, self.wrt)
+
+    def _run(self, node: Any, scope: Mapping[str, Any]) -> Any:
+        """``node`` evaluated in ``scope``: compiled once for scalar floats (every carried
+        cell of every submission re-evaluates a step), by the Evaluator otherwise."""
+        if not self.exact and all(_float_scalar(v) for v in scope.values()):
+            fn = compiled_scalar(node)
+            if fn is not None:
+                return fn(scope)
+        return Evaluator(self.exact).evaluate(node, scope)
 
     def local_partials(self, step: Step | str) -> dict[str, Any]:
         """∂step/∂operand for each name the step uses, at the trace's own values."""
@@ -170,7 +179,7 @@ class Trace:
         n = len(deps)
         scope = {dep: Dual(values[dep], _unit(i, n, self.exact), tag, n if n > 1 else 0)
                  for i, dep in enumerate(deps)}
-        y = Evaluator(self.exact).evaluate(step.node, scope)
+        y = self._run(step.node, scope)
         _, d = _unpack(y, tag, deps)
         cache[step.name] = (step, d)
         return dict(d)
@@ -379,6 +388,8 @@ def _unpack(y: Any, tag: int, names: list[str]) -> tuple[Any, dict[str, Any]]:
     if type(y) is Dual and y.tag == tag:
         d = y.deriv
         if len(names) > 1:
+            if type(d) is np.ndarray and d.dtype == np.float64 and d.shape == (len(names),):
+                return y.value, dict(zip(names, d.tolist()))  # Python floats, as _scalar gives
             d = np.broadcast_to(d, (len(names),))
             return y.value, {w: _scalar(d[i]) for i, w in enumerate(names)}
         return y.value, {names[0]: _scalar(d)}
@@ -479,8 +490,15 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
         if a.is_input:
             continue
         ev = Evaluator(exact)
+        # a scalar step without kinks: the program's compiled node (made once, re-run for
+        # every variant of a class); anything else through the evaluator, which checks
+        # shapes and records kinks
+        fn = compiled_scalar(a.expr, kink_free=True) if not exact and layout is None else None
         try:
-            y = ev.evaluate(a.expr, env)
+            if fn is not None and all(_float_scalar(env[d]) for d in _names_of(a.expr) if d in env):
+                y = fn(env)
+            else:
+                y = ev.evaluate(a.expr, env)
         except ProgramError:
             raise
         except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError) as exc:
@@ -518,6 +536,10 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
     if adjoints:
         trace.compute_adjoints()
     return trace
+
+
+def _float_scalar(v: Any) -> bool:
+    return type(v) is float or (type(v) is Dual and type(v.value) is float)
 
 
 def _not_real(v: Any) -> bool:
