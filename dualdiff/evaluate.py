@@ -187,7 +187,8 @@ def compiled_scalar(node: Any, kink_free: bool = False) -> Any:
     where a kink was met; the compiled function does not).
 
     >>> from dualdiff.parse import parse_expression
-    >>> f = compiled_scalar(parse_expression("sin(x) * 2"))
+    >>> node, _ = parse_expression("sin(x) * 2")
+    >>> f = compiled_scalar(node)
     >>> round(f({"x": 0.5}), 12)
     0.958851077208
     """
@@ -205,8 +206,11 @@ def compiled_scalar(node: Any, kink_free: bool = False) -> Any:
 
 def _scalar_function(func: str, nargs: int) -> Any:
     """What :meth:`Evaluator.call` calls for scalar arguments, or None (see above)."""
-    if func in _ARRAY_CALLS and not (func == "max" and nargs == 2) or func in _NEEDS_VECTOR \
-            or func not in RULES or RULES[func].vector:
+    if func == "max" and nargs == 2:
+        pass  # max(a, b): the rule, elementwise
+    elif func in _ARRAY_CALLS or func in _NEEDS_VECTOR or func == "transpose":
+        return None
+    if func not in RULES or RULES[func].vector:
         return None
     rule, f = RULES[func], getattr(F, func)
     if rule.kink is None:
