@@ -358,6 +358,8 @@ class Diagnoser:
         [(labels, {step: (values, {input: derivatives})})]."""
         if self._points is None and self.shared is not None:
             self._points = self.shared[0].points_for(self.shared[1])
+        if self._points is None and self.vectors is not None:
+            self._points = []  # a component view has no expressions: the array trace's points serve
         if self._points is None:
             self._points = []
             base = {s.name: self.truth[s.name][0] for s in self.trace.input_steps}
@@ -440,7 +442,8 @@ class Diagnoser:
             except (ValueError, ArithmeticError, TypeError, KeyError):
                 pass
         elif not carried and self.vectors is not None:  # a component of a vector step
-            out += [_Hyp(code, text, number, False, True) for code, text, number in self.vectors.cell(name, column)]
+            out += [_Hyp(code, text, number, False, code != "other-point")  # that text holds its number
+                    for code, text, number in self.vectors.cell(name, column)]
         if not carried:
             for labels, arrays in self.points():
                 vals, ds = arrays[name]

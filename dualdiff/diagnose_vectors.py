@@ -48,6 +48,7 @@ _MOVES: tuple[Callable[[float], float], ...] = (
     lambda v: 0.0, lambda v: 1.0, lambda v: 10 * v, lambda v: v / 10)
 _ROUND_DIGITS = (2, 3, 4)
 _MAX_POINTS = 400           # re-evaluations of the whole trace for "another point"
+_MAX_NUMBERS = 4_000_000    # ... and the numbers they may compute in all
 
 Hyp = tuple[str, str, Any, Any]   # (code, text, value array, derivative array: value.shape + (directions,))
 
@@ -276,13 +277,16 @@ class VectorHypotheses:
         """The whole trace at other points: each input component moved in turn."""
         if self._points is None:
             self._points = []
+            # a budget of numbers computed, not of points: a wide network gets fewer points
+            size = max(1, sum(int(np.size(v)) for v, _ in self.base.values()) * max(1, self.ndir))
+            budget = min(_MAX_POINTS, _MAX_NUMBERS // size)
             for s in self.trace.input_steps:
                 v0 = self.base[s.name][0]
                 for ix in np.ndindex(*v0.shape):
                     seen = {float(v0[ix])}
                     for move in _MOVES:
                         c = float(move(float(v0[ix])))
-                        if c in seen or len(self._points) >= _MAX_POINTS:
+                        if c in seen or len(self._points) >= budget:
                             continue
                         seen.add(c)
                         env = dict(self.base)

@@ -409,3 +409,33 @@ def test_another_component_of_the_same_vector_is_named():
     rows = hand_table(p, env, {("z[1]", 0): write(cell(env, "z", (0,), 0), 5)})   # z[0]'s value in z[1]
     c = next(c for c in p.trace().verify(rows).cells if (c.step, c.column) == ("z[1]", "value"))
     assert "copied" in c.diagnosis.codes and "z[0]" in c.diagnosis.sentence
+
+
+def test_random_wrong_numbers_on_components_are_rarely_explained():
+    """A component simply wrong (true value times a random factor, random sign) must
+    mostly get "none found": more hypotheses per cell must not explain anything."""
+    import random
+
+    rng = random.Random(12)
+    total = explained = 0
+    for p in PROGRAMS:
+        trace, env = p.trace(), p.evaluate()
+        steps = {s.name for s in p.steps}
+        for row, step, ix in p.rows():
+            if step not in steps:
+                continue
+            for j in range(len(p.columns())):
+                t = cell(env, step, ix, j)
+                for _ in range(4):
+                    text = write((t or 1.0) * rng.uniform(0.3, 3.0) * rng.choice((1, -1)), rng.randint(4, 8))
+                    if accepted(text, t):
+                        continue
+                    report = trace.verify(hand_table(p, env, {(row, j): text}))
+                    c = next(c for c in report.cells if (c.step, c.column) == (row, p.columns()[j]))
+                    total += 1
+                    explained += c.diagnosis.found
+                    if c.diagnosis.found:
+                        print("  explained:", p.name, row, p.columns()[j], text, c.diagnosis)
+    print(f"\nrandom wrong components: {explained} of {total} explained")
+    assert total > 300
+    assert explained / total <= 0.03
