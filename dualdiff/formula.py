@@ -43,6 +43,7 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu",
 _IGNORED = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
             "displaystyle", "textstyle", "mathrm", "mathit", "operatorname", "text"}
 _SPACES = re.compile(r"\\[,;:! ]|\\q?quad(?![A-Za-z])|~")
+_ACCENTS = set("\"'^`~=.")  # \"{i}, \'{e}, …: LaTeX text accents, never part of a formula
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUPERSCRIPTS = {"²": "2", "³": "3"}
 _TOKEN = re.compile(r"""
@@ -79,7 +80,10 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise FormulaError(f"cannot read {text[pos]!r} at column {pos + 1}")
+            if text.startswith("\\", pos) and text[pos + 1:pos + 2] in _ACCENTS:
+                raise FormulaError(f"cannot read the text accent {text[pos:pos + 2]} at column {pos + 1}: "
+                                   "a formula holds no text")
+            raise FormulaError(f"cannot read '{text[pos]}' at column {pos + 1}")
         pos = m.end()
         kind = m.lastgroup
         tok = m.group()
@@ -380,15 +384,185 @@ def _fmt(v: float) -> str:
     return f"{v:.8g}"
 
 
+def _evaluate(tree: Any, names: Mapping[str, float]) -> float:
+    """The formula's value with ``names`` (KeyError for a name it does not know)."""
+    from . import functions as F
+    from .program import fold
+
+    return float(F.primal(fold(tree, name=names.__getitem__, num=lambda n: float(n.value),
+                                const=lambda c: math.pi if c == "pi" else math.e,
+                                call=lambda f, a: getattr(F, f)(*a))))
+
+
+def _names(env: Mapping[str, tuple[float, Mapping[str, float]]]) -> dict[str, float]:
+    """Step values and derivative names (``dv5_dx``) of an environment."""
+    names: dict[str, float] = {}
+    for name, (v, ds) in env.items():
+        names[name] = float(v)
+        for w, d in ds.items():
+            names[derivative_name(name, w)] = float(d)
+    return names
+
+
+_POINTS = 5          # random points of the identity test
+_SEED = 20261128     # the points are the same for every run: a note never flips
+
+
+def _random_points(trace: Any) -> list[dict[str, float]]:
+    """The whole trace at a few random points near its inputs, as formula names (step
+    values and derivatives): two formulas that agree at all of them are the same
+    function of the inputs differentiated by (kept on the trace: once per program)."""
+    import random
+
+    got = vars(trace).get("_dualdiff_formula_points")
+    if got is not None:
+        return got
+    rng = random.Random(_SEED)
+    # the inputs differentiated by move; data and constants (a label y = 1) stay: a student
+    # who writes their value into a formula (-log(yhat) for -y log(yhat) - ...) is right
+    moving = set(trace.wrt) or {s.name for s in trace.input_steps}
+    points: list[dict[str, float]] = []
+    for _ in range(3 * _POINTS):
+        if len(points) >= _POINTS:
+            break
+        env: dict[str, tuple[Any, dict[str, Any]]] = {}
+        try:
+            for s in trace.input_steps:
+                v = float(s.value)
+                if s.name in moving:
+                    v = v * (1 + rng.uniform(-0.3, 0.3)) + rng.uniform(-0.05, 0.05)
+                env[s.name] = (v, {w: float(w == s.name) for w in trace.wrt})
+            for s in trace.steps:
+                env[s.name] = trace.evaluate_step(s.name, env)
+            names = _names(env)
+        except (ValueError, ArithmeticError, TypeError, KeyError):
+            continue  # outside the program's domain there: another point
+        if all(math.isfinite(x) for x in names.values()):
+            points.append(names)
+    vars(trace)["_dualdiff_formula_points"] = points
+    return points
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _same_function(tree: Any, target: str, points: list[dict[str, float]]) -> bool | None:
+    """Does the formula equal the program's ``target`` (a step or a derivative name) at
+    every random point?  None when too few points could be evaluated to say."""
+    tried = 0
+    for names in points:
+        try:
+            mine = _evaluate(tree, names)
+        except KeyError:
+            return None  # a name the program does not have (reported elsewhere)
+        except (ValueError, ArithmeticError, TypeError, AttributeError):
+            continue
+        if not math.isfinite(mine):
+            continue
+        tried += 1
+        if not _close(mine, names[target]):
+            return False
+    return True if tried >= 2 else None
+
+
+def rule_text(node: Any, wrt: str, inputs: Any) -> str | None:
+    """The derivative of a step's expression by ``wrt``, written with the program's
+    derivative names (``du5_dx * v5 + u5 * dv5_dx``), or None where the rule is not one
+    of the usual ones written out here (the text is only shown, never evaluated as the
+    reference: :func:`compare` checks it at random points before showing it).
+
+    >>> from dualdiff.parse import parse_expression
+    >>> rule_text(parse_expression("u5 * v5")[0], "x", ["x"])
+    'du5_dx * v5 + u5 * dv5_dx'
+    """
+    from .printing import expr_to_text
+    from .program import BinOp, Call, Const, Name, Num, UnaryOp
+
+    zero, one = Num(0, "0"), Num(1, "1")
+
+    def is_num(n: Any, v: float) -> bool:
+        return type(n) is Num and n.value == v
+
+    def mul(a: Any, b: Any) -> Any:
+        if is_num(a, 0) or is_num(b, 0):
+            return zero
+        if is_num(a, 1):
+            return b
+        if is_num(b, 1):
+            return a
+        return BinOp("*", a, b)
+
+    def plus(a: Any, b: Any, op: str = "+") -> Any:
+        if is_num(b, 0):
+            return a
+        if is_num(a, 0):
+            return b if op == "+" else UnaryOp("-", b)
+        return BinOp(op, a, b)
+
+    def call(f: str, a: Any) -> Any:
+        return Call(f, (a,))
+
+    derivs = {
+        "sin": lambda a: call("cos", a), "cos": lambda a: UnaryOp("-", call("sin", a)),
+        "tan": lambda a: BinOp("**", call("sec", a), Num(2, "2")), "exp": lambda a: call("exp", a),
+        "log": lambda a: BinOp("/", one, a), "sqrt": lambda a: BinOp("/", one, BinOp("*", Num(2, "2"), call("sqrt", a))),
+        "sec": lambda a: BinOp("*", call("sec", a), call("tan", a)), "sinh": lambda a: call("cosh", a),
+        "cosh": lambda a: call("sinh", a), "tanh": lambda a: BinOp("-", one, BinOp("**", call("tanh", a), Num(2, "2"))),
+        "sigmoid": lambda a: BinOp("*", call("sigmoid", a), BinOp("-", one, call("sigmoid", a))),
+    }
+
+    class Unknown(Exception):
+        pass
+
+    def d(n: Any) -> Any:
+        kind = type(n)
+        if kind in (Num, Const):
+            return zero
+        if kind is Name:
+            if n.id in inputs:
+                return one if n.id == wrt else zero
+            return Name(derivative_name(n.id, wrt))
+        if kind is UnaryOp:
+            inner = d(n.operand)
+            return inner if n.op == "+" or is_num(inner, 0) else UnaryOp("-", inner)
+        if kind is BinOp:
+            da, db = d(n.left), d(n.right)
+            if n.op in ("+", "-"):
+                return plus(da, db, n.op)
+            if n.op == "*":
+                return plus(mul(da, n.right), mul(n.left, db))
+            if n.op == "/":
+                top = plus(mul(da, n.right), mul(n.left, db), "-")
+                return zero if is_num(top, 0) else BinOp("/", top, BinOp("**", n.right, Num(2, "2")))
+            if n.op == "**" and type(n.right) is Num:
+                k = n.right
+                lower = Num(k.value - 1, _fmt(k.value - 1))
+                return mul(mul(k, BinOp("**", n.left, lower)), da)
+            raise Unknown
+        if kind is Call and len(n.args) == 1 and n.func in derivs:
+            return mul(derivs[n.func](n.args[0]), d(n.args[0]))
+        raise Unknown
+
+    try:
+        return expr_to_text(d(node))
+    except Unknown:
+        return None
+
+
 def compare(trace: Any, step: str, column: str, cell_text: str,
             own: Mapping[str, tuple[float, Mapping[str, float]]]) -> FormulaNote | None:
     """Read the formula in ``cell_text`` (None if there is none), evaluate it with the
     student's numbers ``own`` (step → (value, {input: derivative})) and compare it with
     the program's step (or, for a derivative column, with the program's rule applied to
-    the student's numbers)."""
-    from . import functions as F
+    the student's numbers).
+
+    The comparison is of the formula, not only of the number: the formula and the
+    program's step are also evaluated at a few random points of the program's inputs
+    (every step and derivative recomputed there), so a formula that equals the program
+    algebraically agrees even where the student's own numbers are off, and another
+    formula that happens to give the same number is named as such."""
     from .printing import expr_to_text
-    from .program import fold
 
     text = formula_text(cell_text, step)
     if text is None:
@@ -397,17 +571,11 @@ def compare(trace: Any, step: str, column: str, cell_text: str,
     try:
         tree = read_formula(text, wrt)
     except FormulaError as exc:
-        return FormulaNote(text, None, False, None, f"could not read the formula {text!r}: {exc}")
+        return FormulaNote(text, None, False, None, f"could not read the formula '{text}': {exc}")
     written = expr_to_text(tree)
-    names: dict[str, float] = {}
-    for name, (v, ds) in own.items():
-        names[name] = float(v)
-        for w, d in ds.items():
-            names[derivative_name(name, w)] = float(d)
+    names = _names(own)
     try:
-        value = float(F.primal(fold(tree, name=names.__getitem__, num=lambda n: float(n.value),
-                                    const=lambda c: math.pi if c == "pi" else math.e,
-                                    call=lambda f, a: getattr(F, f)(*a))))
+        value = _evaluate(tree, names)
     except KeyError as exc:
         return FormulaNote(text, written, False, None,
                            f"wrote {written}: {exc.args[0]!r} is not a step of the program")
@@ -421,15 +589,42 @@ def compare(trace: Any, step: str, column: str, cell_text: str,
         expected = float(pv) if wrt is None else float(pd[wrt])
     except (KeyError, ValueError, ArithmeticError, TypeError):
         expected = math.nan
-    agrees = math.isfinite(expected) and abs(value - expected) <= 1e-9 * max(1.0, abs(expected))
+    here = math.isfinite(expected) and _close(value, expected)
+    same: bool | None = None
+    rule = None
+    if s.node is not None and not getattr(trace, "has_arrays", False):
+        points = _random_points(trace)
+        target = step if wrt is None else derivative_name(step, wrt)
+        same = _same_function(tree, target, points)
+        if wrt is not None:
+            rule = rule_text(s.node, wrt, [i.name for i in trace.input_steps])
+            if rule is not None:  # shown only when it is the program's own derivative
+                from .parse import parse_expression
+
+                try:
+                    if _same_function(parse_expression(rule)[0], target, points) is not True:
+                        rule = None
+                except ValueError:
+                    rule = None
+    agrees = here if same is None else same
     if wrt is None:
         if agrees:
             return FormulaNote(text, written, True, value, f"wrote {written}, as the program ({program})")
+        if here:
+            return FormulaNote(text, written, False, value,
+                               f"wrote {written}, the program has {program}: the same number with your "
+                               f"values ({_fmt(value)}), but another formula")
         return FormulaNote(text, written, False, value,
                            f"wrote {written}, the program has {program} (with your numbers: "
                            f"{_fmt(value)} against {_fmt(expected)})")
     if agrees:
-        return FormulaNote(text, written, True, value, f"wrote {written}: the chain rule applied right")
+        how = f"the program's rule ({rule})" if rule else "the chain rule"
+        return FormulaNote(text, written, True, value, f"wrote {written}: {how} applied right")
+    of = f"the derivative of {program} is " + (f"{rule}" if rule else "")
+    if here:
+        return FormulaNote(text, written, False, value,
+                           f"wrote {written}; {of}{', ' if rule else ''}the same number with your values "
+                           f"({_fmt(value)}), but another formula")
     return FormulaNote(text, written, False, value,
-                       f"wrote {written} = {_fmt(value)} with your numbers; the derivative of {program} "
-                       f"is {_fmt(expected)} with them")
+                       f"wrote {written} = {_fmt(value)} with your numbers; {of}"
+                       f"{' = ' if rule else ''}{_fmt(expected)} with them")
