@@ -302,6 +302,22 @@ t = dict(base)
 t["v1"] = (t["v1"][0], "-(-0.8415)")
 add(Case("notation-double-minus-is-wrong", as_markdown(t), {("v1", "d/dx"): "wrong"}, (21, 22),
          default="correct", given={("v1", "d/dx"): 0.8415}))
+# a calculation in a cell is not read as its last number: refused (missing, with the reason),
+# never a silently different number (round 2 read "2(-1)·0.4207" as 0.4207, "2·(-0.4207)" as 2)
+t = dict(base)
+t["v1"] = (t["v1"][0], "2(-1)·0.4207")
+t["u2"] = (t["u2"][0], "2·(\u22120.0283)")
+t["v3"] = (t["v3"][0], "(0.2203)(-1)")
+add(Case("notation-calculation-refused", as_markdown(t),
+         {("v1", "d/dx"): "missing", ("u2", "d/dx"): "missing", ("v3", "d/dx"): "missing"}, (19, 22),
+         default="correct", reasons={("v1", "d/dx"): "calculation", ("u2", "d/dx"): "calculation",
+                                     ("v3", "d/dx"): "calculation"}))
+# nested and double signs: -(-(0.5403)) is +0.5403 (correct); --0.8415 is refused
+t = dict(base)
+t["u1"] = (t["u1"][0], "-(-(0.5403))")
+t["v1"] = (t["v1"][0], "--0.8415")
+add(Case("notation-nested-signs", as_markdown(t), {("v1", "d/dx"): "missing"}, (21, 22), default="correct",
+         given={("u1", "d/dx"): 0.5403}, reasons={("v1", "d/dx"): "signs"}))
 # -- file formats and encodings ---------------------------------------------------------
 good = {"x": ("1", "1"), **worksheet_dict(lambda v: sig(v, 5))}
 add(Case("csv-5-sig", as_csv(good), dict(X_ROW_OK), FULL, default="correct"))

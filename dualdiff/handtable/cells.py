@@ -20,7 +20,8 @@ r"""Reading the number a hand-table cell holds, and how many decimals were writt
    ``(...)`` or ``[...]`` are used only when there is none outside, so a remark
    such as ``0.84 (at x = 1)`` gives 0.84 while ``(-0.07)`` gives -0.07.
    A ``-`` right before it is a sign unless it follows a digit, letter or
-   closing bracket (then it is a binary minus and the number is positive).
+   closing bracket: then it is a binary minus, and the cell is a calculation
+   (rule 8).
 4. Scientific notation: ``1.2e-3``, ``1.2E+03``, ``1.2 \times 10^{-3}``,
    ``1.2·10⁻³``, ``1.2*10^-3``, ``1.2 x 10^-3``, and a bare ``10^{-3}``.
 5. Separators.  A period is a decimal point.  A comma is
@@ -43,6 +44,14 @@ r"""Reading the number a hand-table cell holds, and how many decimals were writt
    ``"1.2\times10^{-3}"`` → 4, ``"1.2e3"`` → -2.
 7. Blank cells and cells holding only a dash or ``n/a`` are empty (no number and
    no problem).  ``inf``, ``∞``, ``nan`` are read when the cell holds no digits.
+8. Signs and calculations.  ``−0.5``, ``-(0.5)``, ``-(-(0.5))`` (+0.5), ``(-1)·0.5``,
+   ``(-1)(0.5)``, ``-1 × 0.5`` and ``-1(0.5)`` are signed numbers.  A number that is an
+   operand of a calculation -- ``2 × 0.5``, ``2(-1)·0.5``, ``2·(-0.5)``, ``(0.5)(-1)``,
+   ``(-0.5)²``, ``2 - 0.5``, ``0.5·2`` -- is *not* read as the cell's number (its last
+   number is not its value): the cell is refused with the reason ("a calculation …:
+   write its result"), as are two signs in a row (``--0.5``) and two numbers side by
+   side (``1 234.5``).  After ``±`` (``\pm``, ``+-``) a number is an uncertainty and is
+   passed over: ``0.84 ± 0.01`` is 0.84.  Fractions (``1/2``, ``½``) are refused.
 """
 from __future__ import annotations
 
@@ -112,8 +121,9 @@ def _clean_number_text(text: str) -> str:
     s = text
     # "1.2*10^-3" and "(-1)*0.84" before "*" is dropped as Markdown emphasis.
     s = re.sub(r"(?<=\d)\s*\*\s*(?=10\s*\^)", "×", s)
-    s = re.sub(r"(?<=\))\s*\*\s*(?=[\d(.])", "×", s)
+    s = re.sub(r"(?<=[\d)\]])\s*\*\s*(?=[\d(.+\-\u2212])", "×", s)  # 2*(-0.5), (-1)*0.84
     s = strip_markup(s)
+    s = re.sub(r"(?<=[\d\s])\+\s*/?\s*-(?=\s*[\d.])", "±", s)  # "0.84 +- 0.01", "+/-": an uncertainty
     s = s.replace("*", " ").replace("__", " ")
     s = _TIMES.sub("×", s)
     s = _EQUALS.sub("=", s)
@@ -126,8 +136,11 @@ def _clean_number_text(text: str) -> str:
 # "-0.8415 -> step 3", "(see row 4)": a number after these words points elsewhere.
 _REFERENCE = re.compile(r"(?<![A-Za-z])(?:step|row|line|eq|equation|see|page|cell|column|col|item)"
                         r"\.?\s*#?\s*\d+(?![\d.])", re.IGNORECASE)
-# A sign written as a factor: "(-1)·0.8415", "(-1)(0.8415)", "-1 × 0.8415".
-_MINUS_ONE_TIMES = re.compile(r"(?:\(\s*-\s*1(?:\.0*)?\s*\)\s*×?|(?<![\w.)\]}])-\s*1(?:\.0*)?\s*×)\s*"
+# A sign written as a factor: "(-1)·0.8415", "(-1)(0.8415)", "-1 × 0.8415", "-1(0.8415)"
+# -- only where the factor is the first operand ("2(-1)·0.5" is a product of three
+# numbers, not a sign: see _operand_of below).
+_MINUS_ONE_TIMES = re.compile(r"(?:\(\s*-\s*1(?:\.0*)?\s*\)\s*×?|(?<![\w.)\]}])-\s*1(?:\.0*)?\s*"
+                              r"(?:×|(?=\(\s*[+-]?\s*[\d.])))\s*"
                               r"(?=[(\d.])(?!10\s*\^)")
 # A sign before a bracketed number: "-(0.8415)", "-(-0.8415)".
 _MINUS_BRACKET = re.compile(r"(?<![\w.)\]}])(?P<sign>[+-])\s*\(\s*(?P<inner>[+-]?)\s*(?P<num>\d[\d.,]*"
@@ -135,16 +148,23 @@ _MINUS_BRACKET = re.compile(r"(?<![\w.)\]}])(?P<sign>[+-])\s*\(\s*(?P<inner>[+-]
 
 
 def _sign_forms(s: str) -> str:
-    """Signs as people write them, rewritten to plain signed literals (linear time)."""
+    """Signs as people write them, rewritten to plain signed literals (linear passes)."""
     if "-" not in s:
         return s
-    s = _MINUS_ONE_TIMES.sub("-", s)
+
+    def sign_factor(m: re.Match[str]) -> str:
+        # "(-1)" after an operand ("2(-1)", "0.5 × (-1)") is a factor of a product: left alone
+        before = _prev_nonspace(s, m.start())
+        return m.group(0) if before and (before.isdigit() or before in ")]×/÷.") else "-"
+
+    s = _MINUS_ONE_TIMES.sub(sign_factor, s)
 
     def negate(m: re.Match[str]) -> str:
         negative = (m.group("sign") == "-") != (m.group("inner") == "-")
         return (" -" if negative else " +") + m.group("num")
 
-    return _MINUS_BRACKET.sub(negate, s)
+    # nested: "-(-(0.5))" is +0.5 (inside out, a few passes at most)
+    return repeat_sub(_MINUS_BRACKET, negate, s, limit=8)
 
 
 def _brackets(s: str) -> tuple[list[bool], list[bool]]:
@@ -184,8 +204,9 @@ _BAD_BEFORE = set("_^{\\/.")
 _BAD_AFTER = set("_^}/(%!")
 
 
-def _candidates(s: str) -> list[tuple[re.Match[str], bool, bool]]:
-    """Standalone literals in text order: (match, does its sign apply, in brackets)."""
+def _candidates(s: str) -> list[tuple[re.Match[str], bool, bool, int]]:
+    """Standalone literals in text order: (match, does its sign apply, in brackets, where
+    the literal starts -- after a binary minus, at its digits)."""
     calls, bracketed = _brackets(s)
     found = []
     for m in _LITERAL.finditer(s):
@@ -205,13 +226,116 @@ def _candidates(s: str) -> list[tuple[re.Match[str], bool, bool]]:
             continue
         if calls[start]:
             continue
+        if _prev_nonspace(s, start) in ("±", "∓"):
+            continue  # "0.84 ± 0.01": the uncertainty, not the value (like "\pm 0.01")
         if _PLACES_AFTER.match(s, m.end()):
             continue
         w = _WORD_BEFORE.search(s, max(0, start - 40), start)
         if w and (w.group(1) or w.group(2).lower() in _FUNCTION_WORDS):
             continue  # "\sin 1", "\log 2", "cos 1": the argument of a function
-        found.append((m, signed, bracketed[start]))
+        found.append((m, signed, bracketed[start], start))
     return found
+
+
+_OPERATORS = set("×/÷^*")  # (an uncertainty after ± is passed over, not an operand)
+_SIGNS = set("+-±∓")
+
+
+def _group_before(s: str, close: int) -> str | None:
+    """The text of the bracket group that ends at ``s[close]`` (None if unbalanced)."""
+    depth = 0
+    for j in range(close, max(-1, close - 200), -1):
+        if s[j] in ")]":
+            depth += 1
+        elif s[j] in "([":
+            depth -= 1
+            if depth == 0:
+                return s[j + 1:close]
+    return None
+
+
+def _group_after(s: str, open_: int) -> str | None:
+    depth = 0
+    for j in range(open_, min(len(s), open_ + 200)):
+        if s[j] in "([":
+            depth += 1
+        elif s[j] in ")]":
+            depth -= 1
+            if depth == 0:
+                return s[open_ + 1:j]
+    return None
+
+
+def _numeric(text: str | None) -> bool:
+    """A bracket group holding a number and no words: an operand, not a remark."""
+    return text is not None and re.search(r"\d", text) is not None and re.search(r"[A-Za-z]", text) is None
+
+
+def _number_ends_at(s: str, j: int) -> bool:
+    """Does a number (not a name such as u1 or a subscript) end at ``s[j]``?"""
+    k = j
+    while k >= 0 and (s[k].isdigit() or s[k] in ".,"):
+        k -= 1
+    return k < j and s[j].isdigit() and not (k >= 0 and (s[k].isalpha() or s[k] in "_^\\"))
+
+
+def _operand_of(s: str, m: re.Match[str], signed: bool, start: int) -> str | None:
+    """Why the chosen literal cannot be the cell's number, or None: it is an operand of a
+    calculation (``2 × 0.5``, ``2(-1)·0.5``, ``(0.5)(-1)``, ``(-0.5)²``, ``2 - 0.5``,
+    ``0.84 ± 0.01``) or carries two signs (``--0.5``).  Reading the last number of a
+    calculation would silently give a different number, so the cell is refused with
+    this reason instead; signs written as a factor of -1 were rewritten before."""
+    a, b = start, m.end()
+    # widen over brackets holding just this literal: "(-0.5)", "[(0.5)]"
+    while True:
+        i, j = a - 1, b
+        while i >= 0 and s[i] == " ":
+            i -= 1
+        while j < len(s) and s[j] == " ":
+            j += 1
+        if i >= 0 and j < len(s) and s[i] in "([" and s[j] in ")]":
+            a, b = i, j + 1
+        else:
+            break
+    i = a - 1
+    while i >= 0 and s[i] == " ":
+        i -= 1
+    j = b
+    while j < len(s) and s[j] == " ":
+        j += 1
+    left, right = (s[i] if i >= 0 else ""), (s[j] if j < len(s) else "")
+    shown = " ".join(s.split())
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    calc = f"a calculation ({quote(shown)}), not one number: write its result"
+    if signed:
+        k = m.start() - 1
+        while k >= 0 and s[k] == " ":
+            k -= 1
+        if k >= 0 and s[k] in _SIGNS:
+            return f"several signs in a row in {quote(shown)}: write the number with one sign"
+    elif m.group("sign") is not None:  # a binary + or -: "2 - 0.5", "x - 0.5", "(1) + 0.5"
+        k = m.start() - 1
+        while k >= 0 and s[k] == " ":
+            k -= 1
+        if k >= 0 and (s[k].isalnum() or s[k] in ")]}"):
+            return calc
+    if left in _OPERATORS or right in _OPERATORS:
+        return calc
+    if right in "([" and right and _numeric(_group_after(s, j)):
+        return calc                                # "0.5 (-1)", "2(0.5)"
+    if left in ")]" and left and _numeric(_group_before(s, i)):
+        return calc                                # "(2)(0.5)", "(0.5)(-1)"
+    if left and left.isdigit() and _number_ends_at(s, i) and a < start:
+        return calc                                # "3(0.5)": a bracket after a number multiplies
+    if left and left.isdigit() and _number_ends_at(s, i):
+        return f"two numbers side by side in {quote(shown)} (digit groups or a product?): write one number"
+    if left in ("x", "X") and i >= 1 and s[i - 1] == " ":
+        h = i - 1
+        while h >= 0 and s[h] == " ":
+            h -= 1
+        if h >= 0 and _number_ends_at(s, h):
+            return calc                            # "2 x 0.5"
+    return None
 
 
 def _valid_groups(int_part: str, sep: str) -> bool:
@@ -314,7 +438,10 @@ def _read_general(text: str, decimal_comma: bool | None = None) -> Reading:
         # bracketed remark after the result ("0.84 (at x = 1)") is passed over
         # when there is a number outside brackets.
         outside = [c for c in found if not c[2]]
-        m, signed, _ = (outside or found)[-1]
+        m, signed, _, start = (outside or found)[-1]
+        calc = _operand_of(s, m, signed, start)
+        if calc:
+            return Reading(None, None, calc, None)
         return _literal_value(m, signed, decimal_comma)
     specials = list(_SPECIAL.finditer(s))
     if specials and not re.search(r"\d", s):
