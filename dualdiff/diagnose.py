@@ -942,6 +942,18 @@ class ClassIndex:
                 out.append(_Hyp(h.code, h.text, v, False, True))
         return out
 
+    def matches(self, step: str, column: str, given: float, decimals: int | None) -> set[int]:
+        """Positions of every variant whose true cell the number equals to the digits written."""
+        import numpy as np
+
+        hit = self.cells.get((step, column))
+        if hit is None or decimals is None:
+            return set()
+        vals, order = hit
+        unit = 10.0 ** -decimals * (1 + 1e-9)
+        lo, hi = np.searchsorted(vals, given - unit), np.searchsorted(vals, given + unit, side="right")
+        return {int(i) for i in order[lo:hi]}
+
     def explain(self, step: str, column: str, given: float, decimals: int | None, own_id: str) -> list[str]:
         """Labels of the other students whose cell the number equals."""
         import numpy as np

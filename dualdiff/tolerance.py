@@ -45,7 +45,7 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 __all__ = ["Tolerance", "parse_tol", "within_digits", "digits_tolerance", "Truth", "judge",
-           "significant_digits", "DEFAULT_MIN_DIGITS"]
+           "significant_digits", "too_few_digits", "DEFAULT_MIN_DIGITS"]
 
 DEFAULT_MIN_DIGITS = 3
 _EXACT = 1e-20       # "exactly the true value": to 20 digits (the reference has 40)
@@ -234,6 +234,11 @@ def judge(truth: Truth, given: float, decimals: int | None, tol: "Tolerance | No
             return "imprecise", _too_few(shown, min_digits)
         return "correct", ""
     return None, ""
+
+
+def too_few_digits(shown: int | None, min_digits: int) -> str:
+    """The reason of an ``imprecise`` verdict: how many digits were shown, how many needed."""
+    return _too_few(shown, min_digits)
 
 
 def _too_few(shown: int | None, min_digits: int) -> str:

@@ -38,7 +38,8 @@ from typing import Any, Mapping
 from .numfmt import format_number
 from .sanitize import dumps, one_line
 from .handtable import HandCell, HandTable, normalize_step_name, read_hand_table
-from .tolerance import DEFAULT_MIN_DIGITS, Tolerance, Truth, judge, parse_tol, significant_digits  # parse_tol: re-exported
+from .tolerance import (DEFAULT_MIN_DIGITS, Tolerance, Truth, digits_tolerance, judge,  # parse_tol: re-exported
+                        parse_tol, significant_digits, too_few_digits)
 
 VERDICTS = ("correct", "carried", "imprecise", "wrong", "missing", "extra")
 MARKS = {"correct": "✓", "carried": "↪", "imprecise": "≈", "wrong": "✗", "missing": "?", "extra": "+"}
@@ -175,7 +176,7 @@ class VerifyReport:
         wrong_inputs = [c for c in self.input_cells if c.verdict == "wrong"]
         if wrong_inputs:
             line += "; wrong input " + ", ".join(f"{one_line(c.step)} {one_line(c.column)} = {one_line(_given_text(c))}"
-                                                 for c in wrong_inputs) + " (not scored, carried forward)"
+                                                 for c in wrong_inputs) + " (not scored; the cells computed from it earn no carried credit)"
         if self.suspicious:
             line += "; look at: " + ", ".join(map(one_line, self.suspicious)) + " (later carried cells rely on it)"
         return line
@@ -465,6 +466,23 @@ def truths(trace: Any) -> tuple[dict[tuple[str, str], Truth], list[str]]:
 
 def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
            weights: Mapping[Any, float], min_digits: int = DEFAULT_MIN_DIGITS) -> VerifyReport:
+    """Every cell's verdict, row by row, tracking what the student's own numbers are.
+
+    Each row ends in one of these states (what later rows computed from it may lean on):
+
+    * ``true``     -- the student's numbers are the true ones (or the row is absent and
+      the truth stands in for it);
+    * ``drift``    -- correct, but rounded or truncated at the precision written: a later
+      cell that is what these rounded numbers give is *correct* (no slip was made);
+    * ``rough``    -- right as far as written but with too few digits (``imprecise``): later
+      cells that follow from it are ``carried`` (or ``imprecise`` when they too show too
+      few digits);
+    * ``slip``     -- a wrong cell, or one carried from such a cell: later cells that
+      follow from it are ``carried`` (error carried forward);
+    * ``offpoint`` -- an input written differently from the one given, or a row computed
+      from one: the student worked a different problem, so later cells that follow from
+      it are ``wrong`` (no carried credit), with the reason saying so.
+    """
     columns = ["value"] + [f"d/d{w}" for w in trace.wrt]
     true_cells, notes = truths(trace)
     truth: dict[str, tuple[float, dict[str, float]]] = {}
@@ -475,8 +493,10 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
     # The student's own numbers (readable cells only), falling back on the truth.
     own: dict[str, tuple[float, dict[str, float]]] = {}
     units: dict[str, dict[str, float]] = {}  # how precisely each hand cell was written
-    differs: dict[str, bool] = {}     # does the student's row differ from the truth?
-    root: dict[str, str | None] = {}  # where a differing row's chain went wrong
+    status: dict[str, str] = {}      # true | drift | slip | offpoint (see above)
+    root: dict[str, str | None] = {}  # where a slip row's chain went wrong
+    offpoint: dict[str, tuple[str, ...]] = {}  # the mismatched inputs a row follows from
+    input_text: dict[str, str] = {}  # a mismatched input as written ("x = 1.5")
     cells: list[Cell] = []
 
     def weight(step: str, column: str) -> float:
@@ -488,58 +508,78 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
         if row is None:
             row = table.rows.get(normalize_step_name(name))
         if row is None and name in inputs:
-            own[name], differs[name], root[name] = truth[name], False, None
+            own[name], status[name], root[name] = truth[name], "true", None
             units[name] = {}
             continue
         expected_v, expected_d = truth[name]
-        carried_v: float | None = None
-        carried_d: dict[str, float] = {}
-        dep_roots = [root[d] or d for d in s.deps if differs.get(d)]
-        if carry_forward and dep_roots and not s.is_input:
-            try:
-                val, der = trace.evaluate_step(name, {d: own[d] for d in s.deps})
-                carried_v, carried_d = _float(val), {w: _float(der.get(w)) for w in trace.wrt}
-            except (ValueError, ArithmeticError, TypeError):
-                carried_v = None
-        own_v, own_d = expected_v, dict(expected_d)
-        row_differs = wrong_here = False
-        units[name] = {}
-        partials = trace.local_partials(s) if carried_v is not None else {}
         is_input = name in inputs
+        dep_roots = [root[d] or d for d in s.deps if status.get(d) == "slip"]
+        dep_rough = [root[d] or d for d in s.deps if status.get(d) == "rough"]
+        dep_inputs = tuple(sorted({i for d in s.deps if status.get(d) == "offpoint" for i in offpoint[d]}))
+        moved = not is_input and any(status.get(d, "true") != "true" for d in s.deps)
+        own_eval: list[Any] = []  # [value, derivs] from the student's own earlier numbers, made on first need
+
+        def from_own(col: str) -> float | None:
+            if not moved:
+                return None
+            if not own_eval:
+                try:
+                    val, der = trace.evaluate_step(name, {d: own[d] for d in s.deps})
+                    own_eval.extend([_float(val), {w: _float(der.get(w)) for w in trace.wrt}])
+                except (ValueError, ArithmeticError, TypeError):
+                    own_eval.extend([None, {}])
+            return own_eval[0] if col == "value" else own_eval[1].get(col[3:])
+
+        partials: list[dict[str, Any]] = []
+
+        def slack(col: str) -> float:
+            # The student's earlier cells (of a slip chain) are only known to ±1 unit of
+            # their last written place; what they imply is uncertain by Σ |∂step/∂dep|·unit(dep).
+            if not partials:
+                partials.append(trace.local_partials(s))
+            return sum(abs(_float(p)) * units.get(d, {}).get(col, 0.0) for d, p in partials[0].items())
+
+        own_v, own_d = expected_v, dict(expected_d)
+        units[name] = {}
+        kinds: list[str] = []
         for col in columns:
-            cexp = carried_v if col == "value" else carried_d.get(col[3:])
             cell = (row or {}).get(col)
-            if cell is not None and cell.number is not None and cell.decimals is not None:
+            if cell is not None and cell.number is not None and cell.decimals is not None and not is_input:
                 units[name][col] = 10.0 ** -cell.decimals
-            # The student's earlier cells are only known to ±1 unit of their last written
-            # place; what they imply is uncertain by Σ |∂step/∂dep|·unit(dep).
-            slack = sum(abs(_float(p)) * units.get(d, {}).get(col, 0.0) for d, p in partials.items())
-            c = _judge_cell(name, col, true_cells[(name, col)], cexp, cell, tol, dep_roots, slack, min_digits)
+            c, kind = _judge_cell(name, col, true_cells[(name, col)], cell, tol, min_digits,
+                                  from_own, slack, dep_roots, dep_rough, dep_inputs, input_text, carry_forward)
             c.weight = weight(name, col)
             if is_input:
                 if c.verdict == "missing":
                     continue  # inputs are given; a table need not repeat them
                 c.scored = False
                 if c.verdict == "wrong":
-                    note = "an input: reported and carried forward, never scored"
+                    kind = "offpoint"
+                    input_text[name] = f"{name} = {_given_text(c)}" if col == "value" else f"{name} {col} = {_given_text(c)}"
+                    note = ("an input: reported, never scored; the cells computed from it earn no carried credit "
+                            "(inputs are given, not computed)")
                     c.reason = f"{c.reason}; {note}"
                     c.public_reason = f"{c.public_reason}; {note}"
             cells.append(c)
+            kinds.append(kind)
             if c.given is not None:
                 if col == "value":
                     own_v = c.given
                 else:
                     own_d[col[3:]] = c.given
-            if c.verdict in ("wrong", "carried") or (c.verdict == "imprecise" and c.given != c.expected):
-                row_differs = True
-            if c.verdict in ("wrong", "imprecise"):
-                wrong_here = True
         own[name] = (own_v, own_d)
-        differs[name] = row_differs
-        # a row that is wrong itself is its chain's root; a carried row passes its root on
-        if row_differs:
-            root[name] = name if wrong_here or not dep_roots else dep_roots[0]
+        offpoint[name] = ()
+        if "slip" in kinds:
+            status[name], root[name] = "slip", name
+        elif "carried" in kinds:
+            status[name], root[name] = "slip", (dep_roots or dep_rough or [name])[0]
+        elif "offpoint" in kinds:
+            status[name], root[name] = "offpoint", None
+            offpoint[name] = (name,) if is_input else dep_inputs
+        elif "rough" in kinds:
+            status[name], root[name] = "rough", (dep_rough or [name])[0]
         else:
+            status[name] = "drift" if "drift" in kinds else "true"
             root[name] = None
 
     known = {s.name for s in trace.rows} | {normalize_step_name(s.name) for s in trace.rows}
@@ -552,39 +592,90 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
     return VerifyReport(cells, list(table.problems), table.source, tol, min_digits, list(notes))
 
 
-def _judge_cell(step: str, column: str, truth: Truth, carried: float | None, cell: HandCell | None,
-                tol: Tolerance, dep_roots: list[str], slack: float = 0.0,
-                min_digits: int = DEFAULT_MIN_DIGITS) -> Cell:
+def _rounded_agrees(own: float, true: float, given: float, decimals: int | None, tol: Tolerance) -> bool:
+    """Is ``given`` what the student's own rounded (correct) earlier numbers give?  Less
+    than a unit of its last written place from the segment between the value of their
+    rounded numbers and the true value: all rounded, all full precision, or a mix."""
+    if not (math.isfinite(own) and math.isfinite(given)):
+        return False
+    if tol.kind != "digits" or decimals is None or not math.isfinite(true):
+        return tol.accepts(own, given, decimals)
+    lo, hi = min(own, true), max(own, true)
+    d = 0.0 if lo <= given <= hi else min(abs(given - lo), abs(given - hi))
+    return d < digits_tolerance(decimals) * (1 - 1e-12) + 1e-12 * max(abs(given), abs(own), 1e-300) or \
+        tol.accepts(own, given, decimals)
+
+
+def _judge_cell(step: str, column: str, truth: Truth, cell: HandCell | None, tol: Tolerance,
+                min_digits: int, from_own: Any, slack: Any, dep_roots: list[str], dep_rough: list[str],
+                dep_inputs: tuple[str, ...], input_text: Mapping[str, str],
+                carry_forward: bool = True) -> tuple[Cell, str]:
+    """(the judged cell, what it says about the row: true | drift | rough | slip | carried | offpoint)."""
     expected = truth.value
     if cell is None:
         why = "no cell for it in the hand table"
-        return Cell(step, column, expected, None, "missing", why, public_reason=why)
+        return Cell(step, column, expected, None, "missing", why, public_reason=why), "true"
     if cell.number is None:
         why = f"unreadable: {cell.problem}" if cell.problem else "empty cell"
-        return Cell(step, column, expected, None, "missing", why, cell.text, public_reason=why)
+        return Cell(step, column, expected, None, "missing", why, cell.text, public_reason=why), "true"
     given, decimals = cell.number, cell.decimals
     verdict, note = judge(truth, given, decimals, tol, min_digits)
     written = cell.text.strip() or _short(given)
+    same = given == expected or (truth.interval is not None and truth.interval[0] <= given <= truth.interval[1])
     if verdict is not None:
         if verdict == "correct":
-            return Cell(step, column, expected, given, "correct", note, cell.text, public_reason=note)
+            return (Cell(step, column, expected, given, "correct", note, cell.text, public_reason=note),
+                    "true" if same else "drift")
         why = f"expected {_short(expected)}, given {written}: {note}"
-        return Cell(step, column, expected, given, verdict, why, cell.text, public_reason=f"given {written}: {note}")
+        return (Cell(step, column, expected, given, verdict, why, cell.text, public_reason=f"given {written}: {note}"),
+                "true" if same else "rough")
     base = f"expected {_short(expected)}, given {written} ({tol.describe(decimals)})"
     public = f"given {written} ({tol.describe(decimals)})"
     if note:
         base, public = f"{base}; {note}", f"{public}; {note}"
+    carried = from_own(column)
+    if carried is None or not math.isfinite(carried):
+        return Cell(step, column, expected, given, "wrong", base, cell.text, public_reason=public), "slip"
     shown = significant_digits(given, decimals)
-    # few digits earn no carried credit either -- unless they are exactly what the
-    # student's own earlier numbers give (48 from their own 24 + 24)
-    enough = shown is None or shown >= min_digits or (
-        carried is not None and abs(given - carried) <= 1e-12 * max(1.0, abs(carried)))
-    if carried is not None and enough and (tol.accepts(carried, given, decimals)
-                                           or _near(carried, given, decimals, slack)):
-        slip = dep_roots[0]
-        roots = ", ".join(dict.fromkeys(dep_roots))
-        return Cell(step, column, expected, given, "carried",
-                    f"follows from your earlier value(s) of {roots} (they give {_short(carried)}); {base}",
-                    cell.text, carried, slip,
-                    public_reason=f"follows from your earlier value(s) of {roots}; {public}")
-    return Cell(step, column, expected, given, "wrong", base, cell.text, carried, public_reason=public)
+    few = shown is not None and shown < min_digits and not (
+        abs(given - carried) <= 1e-12 * max(1.0, abs(carried)))  # 48 from their own 24 + 24
+    chain = bool(dep_roots or dep_rough or dep_inputs)
+    if chain:
+        agrees = tol.accepts(carried, given, decimals) or _near(carried, given, decimals, slack(column))
+    else:
+        agrees = _rounded_agrees(carried, expected, given, decimals, tol)
+    if not agrees:
+        return Cell(step, column, expected, given, "wrong", base, cell.text, carried, public_reason=public), "slip"
+    if dep_inputs:
+        given_inputs = ", ".join(input_text.get(i, i) for i in dep_inputs)
+        why = (f"follows from your input {given_inputs} (they give {_short(carried)}), not from the input the "
+               "worksheet gives: a table at other inputs earns no carried credit")
+        return (Cell(step, column, expected, given, "wrong", f"{why}; {base}", cell.text, carried,
+                     public_reason=f"follows from your input {given_inputs}, not from the input the worksheet "
+                                   f"gives: a table at other inputs earns no carried credit; {public}"),
+                "offpoint")
+    if not (dep_roots or dep_rough):
+        # only rounding moved the student's numbers: what their rounded numbers give is right
+        why = f"what your rounded earlier values give ({_short(carried)}; the exact value is {_short(expected)})"
+        pub = "what your rounded earlier values give"
+        if few:
+            too = too_few_digits(shown, min_digits)
+            return (Cell(step, column, expected, given, "imprecise", f"{why}; {too}", cell.text, carried,
+                         public_reason=f"{pub}; {too}"), "rough")
+        return Cell(step, column, expected, given, "correct", why, cell.text, carried, public_reason=pub), "drift"
+    if not carry_forward:
+        return Cell(step, column, expected, given, "wrong", base, cell.text, carried, public_reason=public), "slip"
+    roots_list = list(dict.fromkeys(dep_roots + dep_rough))
+    roots = ", ".join(roots_list)
+    if few:
+        if dep_roots:  # few digits earn no carried credit from a real slip: a guess leaning on a slip
+            return Cell(step, column, expected, given, "wrong", base, cell.text, carried, public_reason=public), "slip"
+        too = too_few_digits(shown, min_digits)
+        return (Cell(step, column, expected, given, "imprecise",
+                     f"follows from your earlier value(s) of {roots}, but {too}; {base}", cell.text, carried,
+                     public_reason=f"follows from your earlier value(s) of {roots}, but {too}; {public}"),
+                "rough")
+    return (Cell(step, column, expected, given, "carried",
+                 f"follows from your earlier value(s) of {roots} (they give {_short(carried)}); {base}",
+                 cell.text, carried, roots_list[0],
+                 public_reason=f"follows from your earlier value(s) of {roots}; {public}"), "carried")

@@ -199,6 +199,73 @@ t["v1"] = ("0.5463", t["v1"][1])           # a digit wrong
 t["u2"] = ("0.9823", t["u2"][1])           # 0.98218827: neither rounding nor truncation at 4 places
 add(Case("digit-wrong", t, {("v1", "value"): "wrong", ("u2", "value"): "wrong"}, (20, 22), default="correct"))
 
+# -- rounding carried forward (round 3) -----------------------------------------------
+# A student who writes every cell rounded (or truncated) to k significant digits and
+# computes each later row from those rounded numbers, as written.  No slip is made, so a
+# careful TA marks every cell correct at k >= 3 (the digits allowed), imprecise at k < 3 --
+# even where rounding has moved a late cell more than one unit of its last place from the
+# true value (round 2 marked such cells wrong: see test_rounded_chains_really_drift).
+def rounded_chain(x: Any, k: int, mode: str) -> dict:
+    """The worksheet as the student computes it from their own k-digit numbers (mpmath)."""
+    with mp.workdps(40):
+        rows: dict[str, tuple] = {}
+
+        def put(name, v, d):
+            rows[name] = (sig(v, k, mode), sig(d, k, mode))
+            return mp.mpf(rows[name][0]), mp.mpf(rows[name][1])
+
+        x = mp.mpf(x)
+        u, du = put("u1", mp.sin(x), mp.cos(x))
+        v, dv = put("v1", mp.cos(x), -mp.sin(x))
+        for i in range(2, 6):
+            s_, ds = u + v, du + dv
+            nu, ndu = put(f"u{i}", mp.sin(s_), mp.cos(s_) * ds)
+            nv, ndv = put(f"v{i}", mp.cos(s_), -mp.sin(s_) * ds)
+            u, du, v, dv = nu, ndu, nv, ndv
+        put("y", u * v, du * v + u * dv)
+        return rows
+
+
+ROUNDED_CHAINS = {(k, mode): rounded_chain(1, k, mode) for k in range(1, 11) for mode in ("round", "trunc")}
+for (k, mode), rows in ROUNDED_CHAINS.items():
+    render = as_markdown if mode == "round" else as_csv
+    add(Case(f"carried-rounding-{mode}-{k}-sig", render({"x": ("1", "1"), **rows}), dict(X_ROW_OK),
+             FULL if k >= 3 else (0, 22), default="correct" if k >= 3 else "imprecise"))
+# the same 4-digit rounded chain with one real slip: u3 = its rounded value + 0.2 (a digit
+# wrong), every later row computed from the student's own numbers.  A later cell is
+# correct if it is within one unit of its last place of the true value, else carried
+# (decided here with mpmath, cell by cell, before the code runs).
+def _slipped_chain(k: int = 4) -> tuple[dict, dict]:
+    with mp.workdps(40):
+        rows: dict[str, tuple] = {}
+
+        def put(name, v, d, bump=0):
+            rows[name] = (sig(mp.mpf(sig(v, k)) + bump, k + 1) if bump else sig(v, k), sig(d, k))
+            return mp.mpf(rows[name][0]), mp.mpf(rows[name][1])
+
+        x = mp.mpf(1)
+        u, du = put("u1", mp.sin(x), mp.cos(x))
+        v, dv = put("v1", mp.cos(x), -mp.sin(x))
+        for i in range(2, 6):
+            s_, ds = u + v, du + dv
+            nu, ndu = put(f"u{i}", mp.sin(s_), mp.cos(s_) * ds, mp.mpf("0.2") if i == 3 else 0)
+            nv, ndv = put(f"v{i}", mp.cos(s_), -mp.sin(s_) * ds)
+            u, du, v, dv = nu, ndu, nv, ndv
+        put("y", u * v, du * v + u * dv)
+    verdicts = {("u3", "value"): "wrong"}
+    for name in ("u4", "v4", "u5", "v5", "y"):
+        for j, col in enumerate(("value", "d/dx")):
+            text = rows[name][j]
+            places = len(text.split(".")[1]) if "." in text else 0
+            close = abs(mp.mpf(text) - TRUE[name][j]) < mp.mpf(10) ** -places
+            verdicts[(name, col)] = "correct" if close else "carried"
+    return rows, verdicts
+
+
+_rows, _verdicts = _slipped_chain()
+add(Case("carried-rounding-with-a-slip", as_markdown(_rows), _verdicts,
+         (21, 22), default="correct", reasons={("y", "value"): "u3"} if _verdicts[("y", "value")] == "carried" else {}))
+
 # -- guessing ---------------------------------------------------------------------
 # every value 0 or 1, every derivative 0: each agrees with the truth to within one unit
 # of "1" but shows no significant digit -> imprecise everywhere, nothing scores
@@ -229,11 +296,15 @@ t = worksheet_dict(lambda v: dec(v, 6), AT2)
 add(Case("wrong-point-no-input-row", as_markdown(t),
          {("u1", "value"): "wrong", ("u1", "d/dx"): "wrong", ("v1", "value"): "wrong", ("v1", "d/dx"): "wrong"},
          (18, 22), default="carried", half_score=(9, 22)))
-# with the input row x = 2: the input is wrong (reported, never scored) and carried forward
+# with the input row x = 2: the input is wrong (reported, never scored), and the table is
+# the worksheet at another point.  Round 3 policy (docs/grading.md, rule 5): an input that
+# differs from the one given is not an error to carry forward -- the cells computed from it
+# are wrong, the reason says they follow from x = 2 (round 2 scored this table 22/22 at
+# carried credit 1, which let a student copy a classmate's variant for full marks)
 add(Case("wrong-point-input-row", {"x": ("2", "1"), **t},
          {("x", "value"): "wrong", ("x", "d/dx"): "correct"},
-         (22, 22), default="carried", half_score=(11, 22),
-         reasons={("x", "value"): "input"}))
+         (0, 22), default="wrong", half_score=(0, 22),
+         reasons={("x", "value"): "input", ("u1", "value"): "input x = 2", ("y", "d/dx"): "input x = 2"}))
 # the right worksheet with a wrong input row: the input is reported, nothing else changes
 add(Case("wrong-input-row-only", {"x": ("2", "1"), **worksheet_dict()},
          {("x", "value"): "wrong", ("x", "d/dx"): "correct"}, FULL, default="correct"))
@@ -434,6 +505,25 @@ add(Case("cross-entropy-three-digits", as_csv(ce_short, ("step", "value", "d/dw"
          {(i, c): "correct" for i in ("w", "x", "y") for c in ("value", "d/dw")}, (8, 8),
          default="correct", **CE_OPTS))
 mp.mp.dps = _SAVED_DPS  # other test modules expect mpmath's default precision
+
+
+@mp.workdps(40)
+def test_rounded_chains_really_drift():
+    """The carried-rounding cases test something: in every chain of 3..10 digits some cell
+    is more than one unit of its last written place away from the true value (so only
+    "what their own rounded numbers give" makes it correct), while every cell is within
+    one unit of what the student's own rounded numbers give (decided in mpmath)."""
+    for (k, mode), rows in ROUNDED_CHAINS.items():
+        if k < 3:
+            continue
+        far = 0
+        for name in STEPS:
+            for j in (0, 1):
+                text = rows[name][j]
+                places = len(text.split(".")[1]) if "." in text else 0
+                if abs(mp.mpf(text) - TRUE[name][j]) >= mp.mpf(10) ** -places:
+                    far += 1
+        assert far >= 1, (k, mode)
 
 
 # ---------------------------------------------------------------------------
