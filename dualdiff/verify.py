@@ -8,7 +8,8 @@ Every (step, column) cell gets one verdict:
 * ``imprecise`` -- agrees as far as it goes but shows fewer than ``min_digits``
   significant digits (``0.84`` for sin 1): no points, so guessing earns nothing;
 * ``carried``   -- wrong, but what the student's *own* earlier (wrong) values imply:
-  error carried forward, so one slip costs one mark;
+  error carried forward, so one slip costs one mark (not from a wrong input: inputs are
+  given, not computed);
 * ``wrong``     -- none of these; the first wrong cell of a chain is its *slip*;
 * ``missing``   -- no cell, an empty cell, or text with no readable number (the reason
   says which);
@@ -18,9 +19,12 @@ The policy (:func:`dualdiff.tolerance.judge`, docs/grading.md): ``tol="digits"``
 (default) accepts a value less than one unit of its last written place away from the
 true value (rounding and truncation pass, ``0.5463`` for 0.54030… fails, ``2`` for 1
 fails); ``tol={"rtol": …, "atol": …}`` uses :func:`numpy.isclose`'s rule.  At a kink any
-derivative between the one-sided derivatives is correct.  Input rows are read, judged
-and carried forward, but earn no points (``Cell.scored`` is False; ``counts`` and
-``score`` leave them out).
+derivative between the one-sided derivatives is correct.  Input rows are read and
+judged but earn no points (``Cell.scored`` is False; ``counts`` and ``score`` leave them
+out); an input written differently from the one given is not an error to carry: the
+cells computed from it are ``wrong`` (their reason says they follow from it).  A cell
+that is what the student's own *rounded* correct cells give is ``correct``: rounding
+carried forward is not a slip.
 
 >>> import dualdiff as dd
 >>> t = dd.trace_program("x = 1\\nu = sin(x)\\ny = u * u")

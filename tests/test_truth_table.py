@@ -12,8 +12,13 @@ teaching assistant applying the policy of SPEC section 7 would give them:
 * a value with fewer significant digits that agrees at the precision written is
   ``imprecise`` (no points); one that does not agree is ``wrong``;
 * a whole number gets no ±1: ``2`` for x = 1 is wrong;
-* input rows are read and judged (a wrong input is reported and carried forward) but
-  earn no points: the worksheet is worth 22 points (11 steps × value and d/dx);
+* input rows are read and judged but earn no points: the worksheet is worth 22 points
+  (11 steps × value and d/dx); an input written differently from the one given is not
+  carried: the cells computed from it are wrong (round 3, docs/grading.md rule 5);
+* a cell that is what the student's own rounded (correct) earlier cells give is correct:
+  rounding carried forward is not a slip (round 3, rule 8);
+* a calculation in a cell (``2(-1)·0.5``) is refused as unreadable, never read as its
+  last number;
 * at a kink, any derivative between the one-sided derivatives is correct, and the
   reason says it is a kink;
 * a cell that is wrong only because the student's own earlier cells were wrong is
