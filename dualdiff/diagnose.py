@@ -108,7 +108,9 @@ CONFUSIONS: dict[str, list[tuple[str, str]]] = {
 }
 _TRIG = ("sin", "cos", "tan", "sec", "csc", "cot")
 #: the other points tried for "a value computed at another point", as functions of an input
-_OTHER_POINTS = (lambda v: v + 1, lambda v: v - 1, lambda v: 2 * v, lambda v: v / 2, lambda v: -v,
+# the other points tried for an input (also how dualdiff.verify recognises a table worked
+# at another point without its input row)
+OTHER_POINTS = _OTHER_POINTS = (lambda v: v + 1, lambda v: v - 1, lambda v: 2 * v, lambda v: v / 2, lambda v: -v,
                  lambda v: 0.0, lambda v: 1.0, lambda v: 10 * v, lambda v: v / 10)
 _ROUND_DIGITS = (2, 3, 4)             # significant digits tried for "rounded too early"
 _SHIFTS = (-3, -2, -1, 1, 2, 3)       # decimal point shifts tried

@@ -161,49 +161,30 @@ class Grader:
         first rows (the steps computed from the inputs alone; at least two cells) are all,
         to the digits written, the cells of one other variant of the class, the student
         worked that variant -- whether the input row is left out or shows the student's
-        own inputs.  Returns the table with the inputs it was computed at written into its
-        input rows (so that rule 5 applies: cells at other inputs earn no carried credit)
-        and a note saying so; None otherwise.  An input row that already differs from the
-        student's is judged by rule 5 directly."""
-        if not isinstance(table, HandTable):
+        own inputs.  Returns the table with those inputs written into its input rows (so
+        that rule 5 applies: cells at other inputs earn no carried credit) and a note;
+        None otherwise (see :func:`dualdiff.verify.other_point` for the same with the
+        usual other points, which ``verify`` tries first)."""
+        if not isinstance(table, HandTable) or any("(inferred" in c.text for c in report.cells if not c.scored):
             return None
-        from .handtable import HandCell, normalize_step_name
+        from .verify import first_row_misses, table_at_point
 
-        names = [s.name for s in trace.input_steps]
-        mine = {n: float(trace[n].value) for n in names}
-        written: dict[str, str] = {}
-        for n in names:
-            row = table.rows.get(n) or table.rows.get(normalize_step_name(n))
-            cell = (row or {}).get("value")
-            if cell is None or cell.number is None:
-                continue
-            if cell.number != mine[n]:
-                return None  # a different input, written: rule 5 already
-            written[n] = cell.text.strip()
-        first = {s.name for s in trace.steps if set(s.deps) <= set(names)}
-        wrong = [c for c in report.cells if c.verdict == "wrong" and c.given is not None and c.step in first]
-        if len(wrong) < 2:
+        found = first_row_misses(trace, table, report)
+        if found is None or len(found[1]) < 2:
             return None
+        written, wrong = found
         index = self.class_index()
         common: set[int] | None = None
-        for c in wrong:
-            hits = index.matches(c.step, c.column, float(c.given), _decimals_of(c.text))
+        for c, decimals in wrong:
+            hits = index.matches(c.step, c.column, float(c.given), decimals)
             common = hits if common is None else common & hits
             if not common:
                 return None
+        mine = {s.name: float(s.value) for s in trace.input_steps}
         others = sorted(i for i in common or () if index.inputs[i] != mine)
         if not others:
             return None
-        point = index.inputs[others[0]]
-        rows = dict(table.rows)
-        for n in names:
-            text = f"{point[n]:g} (inferred" + (f"; written: {written[n]})" if n in written else ")")
-            key = n if n in rows or normalize_step_name(n) not in rows else normalize_step_name(n)
-            rows[key] = {**rows.get(key, {}), "value": HandCell(text, float(point[n]), None, None)}
-        shown = ", ".join(f"{n} = {point[n]:g}" for n in names if point[n] != mine[n])
-        note = (f"note: the first rows are what another variant of the class gives (inputs {shown}), "
-                "not yours: the table was judged as computed at those inputs, which earn no carried credit")
-        return HandTable(table.columns, rows, list(table.problems), table.source), note
+        return table_at_point(trace, table, index.inputs[others[0]], written, "another variant of the class")
 
     def _classmates(self, report: VerifyReport, sid: str) -> None:
         """A wrong cell equal to the same cell of a classmate's variant: say whose."""

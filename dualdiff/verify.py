@@ -367,11 +367,95 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
     else:
         table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
     report = _judge(trace, table, tolerance, carry_forward, weights or {}, min_digits)
+    if not getattr(trace, "has_arrays", False):
+        point = other_point(trace, table, report)
+        if point is not None:  # worked at another point: judged as if its input row said so
+            report = _judge(trace, point[0], tolerance, carry_forward, weights or {}, min_digits)
+            report.notes.append(point[1])
     if diagnose:
         from .diagnose import diagnose_report
 
         diagnose_report(trace, report, table)
     return report
+
+
+def first_row_misses(trace: Any, table: HandTable, report: VerifyReport) -> tuple[dict[str, float], list] | None:
+    """For :func:`other_point`: the student's inputs as written (None when an input row
+    differs from the one given -- rule 5 judges that directly) and the wrong cells of the
+    first rows (steps computed from the inputs alone) with their written decimals."""
+    names = [s.name for s in trace.input_steps]
+    mine = {n: _float(trace[n].value) for n in names}
+    written: dict[str, str] = {}
+    for n in names:
+        row = table.rows.get(n) or table.rows.get(normalize_step_name(n))
+        cell = (row or {}).get("value")
+        if cell is None or cell.number is None:
+            continue
+        if cell.number != mine[n]:
+            return None
+        written[n] = cell.text.strip()
+    first = {s.name for s in trace.steps if set(s.deps) <= set(names)}
+    wrong = []
+    for c in report.cells:
+        if c.verdict == "wrong" and c.given is not None and c.scored and c.step in first:
+            row = table.rows.get(c.step) or table.rows.get(normalize_step_name(c.step)) or {}
+            cell = row.get(c.column)
+            if cell is None or cell.decimals is None:
+                return None
+            wrong.append((c, cell.decimals))
+    return written, wrong
+
+
+def table_at_point(trace: Any, table: HandTable, point: Mapping[str, float], written: Mapping[str, str],
+                   why: str) -> tuple[HandTable, str]:
+    """``table`` with the input rows it was computed at written in (``x = 2 (inferred)``,
+    what the student wrote kept in the text), and the note saying why."""
+    names = [s.name for s in trace.input_steps]
+    rows = dict(table.rows)
+    for n in names:
+        text = f"{point[n]:g} (inferred" + (f"; written: {written[n]})" if n in written else ")")
+        key = n if n in rows or normalize_step_name(n) not in rows else normalize_step_name(n)
+        rows[key] = {**rows.get(key, {}), "value": HandCell(text, float(point[n]), None, None)}
+    shown = ", ".join(f"{n} = {point[n]:g}" for n in names if point[n] != _float(trace[n].value))
+    note = (f"note: the first rows are what {why} gives (inputs {shown}), not the inputs given: the table was "
+            "judged as computed at those inputs, which earn no carried credit")
+    return HandTable(table.columns, rows, list(table.problems), table.source), note
+
+
+def other_point(trace: Any, table: HandTable, report: VerifyReport) -> tuple[HandTable, str] | None:
+    """Was the table worked at another point, its input row left out (or showing the
+    given inputs)?  When the wrong cells of the first rows -- at least two -- are all,
+    to the digits written, the cells at one other point (an input changed to x ± 1, 2x,
+    x/2, -x, 0, 1, 10x, x/10 or another input's value: the diagnosis's other points),
+    the table is judged as if its input row said so (rule 5: no carried credit), with a
+    note.  None otherwise."""
+    found = first_row_misses(trace, table, report)
+    if found is None or len(found[1]) < 2:
+        return None
+    written, wrong = found
+    from .diagnose import OTHER_POINTS
+
+    base = {s.name: _float(s.value) for s in trace.input_steps}
+    first = list(dict.fromkeys(c.step for c, _ in wrong))
+    for name, v in base.items():
+        cands = [f(v) for f in OTHER_POINTS] + [u for other, u in base.items() if other != name]
+        for cand in dict.fromkeys(c for c in cands if c != v and math.isfinite(c)):
+            point = {**base, name: float(cand)}
+            env = {n: (x, {w: 1.0 if w == n else 0.0 for w in trace.wrt}) for n, x in point.items()}
+            try:
+                at = {st: trace.evaluate_step(st, {d: env[d] for d in trace[st].deps}) for st in first}
+            except (ValueError, ArithmeticError, TypeError, KeyError):
+                continue
+            ok = True
+            for c, decimals in wrong:
+                val, der = at[c.step]
+                v_at = _float(val if c.column == "value" else der.get(c.column[3:]))
+                if not (math.isfinite(v_at) and abs(c.given - v_at) <= 10.0 ** -decimals * (1 + 1e-9)):
+                    ok = False
+                    break
+            if ok:
+                return table_at_point(trace, table, point, written, "another point")
+    return None
 
 
 def check_weights(trace: Any, weights: Mapping[Any, Any] | None) -> dict[Any, float]:
