@@ -156,7 +156,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         refuse_existing(args.report, args.force, "--report")  # before any grading
     grader = Grader(args.program, at=at, wrt=wrt_names(args.wrt), tol=args.tol, carry_forward=not args.no_carry_forward,
                     carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)),
-                    variants=args.variants, seed=args.seed, min_digits=args.min_digits)
+                    variants=args.variants, seed=args.seed, min_digits=args.min_digits, order=args.order)
     hide = args.hide_expected
     if args.format == "gradescope":
         try:
@@ -333,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--at", action="extend", nargs="+", metavar="NAME=VALUE", help="set an input")
     c.add_argument("--wrt", action="extend", nargs="+", metavar="NAMES", help="derivative columns, comma-separated (default: all inputs)")
     c.add_argument("--tol", default="digits", help="digits (default) or rtol=…,atol=…")
+    c.add_argument("--order", type=int, default=1, choices=[1, 2],
+                   help="2: the table's second-derivative columns (d²/dw², d²/dw db, …) are required "
+                        "(default 1: second-derivative columns a table has are judged, others not asked for)")
     c.add_argument("--no-carry-forward", action="store_true", help="do not excuse errors carried from an earlier wrong cell")
     c.add_argument("--carried-credit", type=float, default=1.0, metavar="W",
                    help="share of a cell's points a carried cell earns, 0..1 (default 1)")

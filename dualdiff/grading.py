@@ -49,7 +49,7 @@ class Grader:
     def __init__(self, program: Any, at: Mapping[str, Any] | None = None, wrt: Any = None,
                  tol: Any = "digits", carry_forward: bool = True, carried_credit: float = 1.0,
                  weights: Mapping[Any, float] | None = None, variants: Any = None, seed: int | str = 0,
-                 min_digits: int = DEFAULT_MIN_DIGITS):
+                 min_digits: int = DEFAULT_MIN_DIGITS, order: int = 1):
         from .trace import Trace, load_program, trace_program
 
         self.program = None
@@ -63,7 +63,8 @@ class Grader:
 
                 program = parse_program(program)
             self.program = program
-            self.trace = trace_program(program, at=at, wrt=wrt)
+            # order=2: the second-derivative columns (d²/dw², d²/dw db) are part of the table
+            self.trace = trace_program(program, at=at, wrt=wrt, order=order)
         self.tol = parse_tol(tol)
         self.carry_forward = carry_forward
         if not 0.0 <= carried_credit <= 1.0:

@@ -27,7 +27,7 @@ from .dual import Dual, full_deriv, new_tag
 from .errors import ProgramError
 from .evaluate import Evaluator
 
-__all__ = ["Derivs2", "second_derivatives", "MAX_SECOND_ORDER_PASSES"]
+__all__ = ["Derivs2", "second_derivatives", "second_of_step", "MAX_SECOND_ORDER_PASSES"]
 
 MAX_SECOND_ORDER_PASSES = 2_000  # input components in wrt (one pass each)
 
@@ -176,3 +176,46 @@ def _split(H: np.ndarray, blocks: Mapping[str, tuple], wrt: list[str], vshape: t
             block = H[..., oa:oa + sa, ob:ob + sb].reshape(vshape + sha + shb)
             out[f"{a},{b}"] = _scalar(block[()]) if block.ndim == 0 else block
     return Derivs2(out, len(vshape), shapes)
+
+
+def second_of_step(node: Any, wrt: list[str], env: Mapping[str, tuple], exact: bool = False) -> dict[str, Any]:
+    """Second derivatives of one scalar expression from its operands' own numbers.
+
+    ``env`` maps each name the expression uses to ``(value, {input: d/d input},
+    {"a,b": d²/da db})`` -- scalars, as a hand table gives them (missing entries are 0).
+    Returns ``{"a,b": d²/da db}`` for each unordered pair of ``wrt`` in order: what a
+    student's earlier (perhaps wrong) rows imply for this step (error carried forward).
+
+    >>> from dualdiff.parse import parse_program
+    >>> node = parse_program("u = 1\\ny = u * u").assignments[-1].expr
+    >>> second_of_step(node, ["x"], {"u": (3.0, {"x": 2.0}, {"x,x": 5.0})})
+    {'x,x': 38.0}
+    """
+    n = len(wrt)
+    hess = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        tin, tout = new_tag(), new_tag()
+        scope: dict[str, Any] = {}
+        for name, entry in env.items():
+            value, d1, d2 = (tuple(entry) + ({}, {}))[:3]
+            g = [float(d1.get(w, 0.0)) for w in wrt]
+            row = [float(_pair(d2, wrt[i], w)) for w in wrt]
+            if n == 1:
+                inner, tangent = Dual(value, g[0], tin, 0), Dual(g[0], row[0], tin, 0)
+            else:
+                inner, tangent = Dual(value, np.array(g), tin, n), Dual(g[i], np.array(row), tin, n)
+            scope[name] = Dual(inner, tangent, tout, 0)
+        y = Evaluator(exact).evaluate(node, scope)
+        r = _row(y, tout, tin, n, exact)
+        if r is not None:
+            if np.ndim(r) > 1 or np.size(r) != n:
+                raise ValueError("second_of_step: a scalar step was expected")
+            hess[i] = [float(x) for x in np.ravel(r)]
+    return {f"{a},{b}": hess[ia][ia + jb] for ia, a in enumerate(wrt) for jb, b in enumerate(wrt[ia:])}
+
+
+def _pair(d2: Mapping[str, Any], a: str, b: str) -> Any:
+    v = d2.get(f"{a},{b}")
+    if v is None:
+        v = d2.get(f"{b},{a}")
+    return 0.0 if v is None else v

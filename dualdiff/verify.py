@@ -39,9 +39,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import numpy as np
+
 from .numfmt import format_number
 from .sanitize import dumps, one_line
-from .handtable import HandCell, HandTable, normalize_step_name, read_hand_table
+from .handtable import HandCell, HandTable, deriv2_name, normalize_step_name, read_hand_table
 from .tolerance import (DEFAULT_MIN_DIGITS, Tolerance, Truth, digits_tolerance, judge,  # parse_tol: re-exported
                         parse_tol, significant_digits, too_few_digits)
 
@@ -366,6 +368,8 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
         trace = view
     else:
         table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
+    if (any(_is_second(c) for c in table.columns) or order2(trace)) and trace.wrt:
+        trace = with_second(trace)
     report = _judge(trace, table, tolerance, carry_forward, weights or {}, min_digits)
     if not getattr(trace, "has_arrays", False):
         point = other_point(trace, table, report)
@@ -458,6 +462,45 @@ def other_point(trace: Any, table: HandTable, report: VerifyReport) -> tuple[Han
     return None
 
 
+def _is_second(column: str) -> bool:
+    return column.startswith("d²/")
+
+
+def order2(trace: Any) -> bool:
+    """True for a trace with second derivatives (``order=2``)."""
+    return any(s.derivs2 is not None for s in trace.steps)
+
+
+def second_columns(trace: Any) -> dict[str, str]:
+    """Column name -> ``derivs2`` key of every second-derivative column a trace has
+    (``"d²/dw²"`` -> ``"w,w"``, ``"d²/dw db"`` -> ``"w,b"``), in table order."""
+    wrt = list(trace.wrt)
+    return {deriv2_name(a, b): f"{a},{b}" for i, a in enumerate(wrt) for b in wrt[i:]}
+
+
+def with_second(trace: Any) -> Any:
+    """The trace with second derivatives: itself when it has them, else a copy with them
+    computed (cached on the trace; the trace itself and its tables are left as they are).
+    A hand table with ``d²/dw²`` columns is judged against it."""
+    if order2(trace):
+        return trace
+    cached = vars(trace).get("_dualdiff_with_second")
+    if cached is None:
+        import dataclasses
+        from types import SimpleNamespace
+
+        from .second import second_derivatives
+
+        cached = dataclasses.replace(trace, steps=[dataclasses.replace(s) for s in trace.steps],
+                                     input_steps=[dataclasses.replace(s) for s in trace.input_steps])
+        values = {s.name: s.value for s in trace.input_steps}
+        assignments = [SimpleNamespace(is_input=False, target=s.name, expr=s.node) for s in trace.steps]
+        second_derivatives(cached, assignments, values, trace.exact)
+        vars(cached)["_dualdiff_order2_asked"] = False  # judge only the d² columns a table has
+        vars(trace)["_dualdiff_with_second"] = cached
+    return cached
+
+
 def check_weights(trace: Any, weights: Mapping[Any, Any] | None) -> dict[Any, float]:
     """The weights as floats, or a ``ValueError`` naming the first bad one.
 
@@ -486,7 +529,7 @@ def check_weights(trace: Any, weights: Mapping[Any, Any] | None) -> dict[Any, fl
     for s in list(trace.rows) + list(rows):
         steps.setdefault(s.name, s.name)
         steps.setdefault(normalize_step_name(s.name), s.name)
-    columns = ["value"] + [f"d/d{w}" for w in trace.wrt]
+    columns = ["value"] + [f"d/d{w}" for w in trace.wrt] + list(second_columns(trace))
     scored = [s.name for s in rows if s.name not in inputs]
     out: dict[Any, float] = {}
     for key, w in weights.items():
@@ -548,8 +591,28 @@ def truths(trace: Any) -> tuple[dict[tuple[str, str], Truth], list[str]]:
                 out[(s.name, f"d/d{w}")] = Truth(_float(s.derivs.get(w)), None, bounds.get(s.name, {}).get(w))
     if fallback:
         notes.append("note: judged against the float trace (no high-precision reference): " + ", ".join(fallback))
+    if order2(trace):
+        _second_truths(trace, out, notes)
     vars(trace)["_dualdiff_truths"] = (out, notes)  # once per trace, not per submission
     return out, notes
+
+
+def _second_truths(trace: Any, out: dict[tuple[str, str], Truth], notes: list[str]) -> None:
+    """Truths of the second-derivative cells (``d²/dw²``, ``d²/dw db``), with the interval
+    of one-sided second derivatives at kinks."""
+    from .subgradients import kink_bounds2
+
+    try:
+        bounds = kink_bounds2(trace)
+    except Exception:  # never a crash over the intervals: the trace's convention still judges
+        bounds = {}
+    cols = second_columns(trace)
+    for s in trace.rows:
+        d2 = s.derivs2 or {}
+        for col, key in cols.items():
+            v = d2[key] if key in d2 else None
+            out[(s.name, col)] = Truth(_float(v), None, bounds.get(s.name, {}).get(key))
+    notes.append("note: second derivatives judged against the float trace (no high-precision reference for them)")
 
 
 def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
@@ -571,15 +634,21 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
       from one: the student worked a different problem, so later cells that follow from
       it are ``wrong`` (no carried credit), with the reason saying so.
     """
-    columns = ["value"] + [f"d/d{w}" for w in trace.wrt]
+    # Second-derivative columns: every one of an order-2 trace's (the table it shows);
+    # of a trace computed to order 2 only for this table, those the table has.
+    seconds = second_columns(trace) if order2(trace) else {}
+    if seconds and not getattr(trace, "_dualdiff_order2_asked", order2(trace)):
+        seconds = {c: k for c, k in seconds.items() if c in table.columns}
+    columns = ["value"] + [f"d/d{w}" for w in trace.wrt] + list(seconds)
     true_cells, notes = truths(trace)
-    truth: dict[str, tuple[float, dict[str, float]]] = {}
+    truth: dict[str, tuple[float, dict[str, float], dict[str, float]]] = {}
     for s in trace.rows:
         truth[s.name] = (true_cells[(s.name, "value")].value,
-                         {w: true_cells[(s.name, f"d/d{w}")].value for w in trace.wrt})
+                         {w: true_cells[(s.name, f"d/d{w}")].value for w in trace.wrt},
+                         {k: true_cells[(s.name, c)].value for c, k in seconds.items()})
     inputs = {s.name for s in trace.input_steps}
     # The student's own numbers (readable cells only), falling back on the truth.
-    own: dict[str, tuple[float, dict[str, float]]] = {}
+    own: dict[str, tuple[float, dict[str, float], dict[str, float]]] = {}
     units: dict[str, dict[str, float]] = {}  # how precisely each hand cell was written
     status: dict[str, str] = {}      # true | drift | slip | offpoint (see above)
     root: dict[str, str | None] = {}  # where a slip row's chain went wrong
@@ -599,7 +668,7 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
             own[name], status[name], root[name] = truth[name], "true", None
             units[name] = {}
             continue
-        expected_v, expected_d = truth[name]
+        expected_v, expected_d, expected_d2 = truth[name]
         is_input = name in inputs
         dep_roots = [root[d] or d for d in s.deps if status.get(d) == "slip"]
         dep_rough = [root[d] or d for d in s.deps if status.get(d) == "rough"]
@@ -612,10 +681,14 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
                 return None
             if not own_eval:
                 try:
-                    val, der = trace.evaluate_step(name, {d: own[d] for d in s.deps})
+                    val, der = trace.evaluate_step(name, {d: own[d][:2] for d in s.deps})
                     own_eval.extend([_float(val), {w: _float(der.get(w)) for w in trace.wrt}])
                 except (ValueError, ArithmeticError, TypeError):
                     own_eval.extend([None, {}])
+            if col in seconds:  # second derivatives from the student's own first and second ones
+                if len(own_eval) < 3:
+                    own_eval.append(_carried_second(trace, s, {d: own[d] for d in s.deps}))
+                return own_eval[2].get(seconds[col])
             return own_eval[0] if col == "value" else own_eval[1].get(col[3:])
 
         partials: list[dict[str, Any]] = []
@@ -627,7 +700,7 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
                 partials.append(trace.local_partials(s))
             return sum(abs(_float(p)) * units.get(d, {}).get(col, 0.0) for d, p in partials[0].items())
 
-        own_v, own_d = expected_v, dict(expected_d)
+        own_v, own_d, own_d2 = expected_v, dict(expected_d), dict(expected_d2)
         units[name] = {}
         kinds: list[str] = []
         for col in columns:
@@ -653,9 +726,11 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
             if c.given is not None:
                 if col == "value":
                     own_v = c.given
+                elif col in seconds:
+                    own_d2[seconds[col]] = c.given
                 else:
                     own_d[col[3:]] = c.given
-        own[name] = (own_v, own_d)
+        own[name] = (own_v, own_d, own_d2)
         offpoint[name] = ()
         if "slip" in kinds:
             status[name], root[name] = "slip", name
@@ -677,7 +752,25 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
                 why = f"the program has no step {name!r}"
                 cells.append(Cell(name, col, None, cell.number, "extra", why, cell.text, weight=0.0,
                                   public_reason=why))
-    return VerifyReport(cells, list(table.problems), table.source, tol, min_digits, list(notes))
+    problems = list(table.problems)
+    for col in table.columns:
+        if _is_second(col) and col not in seconds:
+            problems.append((col, "second-derivative column not judged: "
+                                  + ("the trace has no such input pair" if order2(trace) else "no inputs to differentiate")))
+    return VerifyReport(cells, problems, table.source, tol, min_digits, list(notes))
+
+
+def _carried_second(trace: Any, step: Any, env: Mapping[str, tuple]) -> dict[str, float]:
+    """The second derivatives a step's operands' own (hand) numbers imply, or {} when
+    they cannot be computed (a vector step)."""
+    from .second import second_of_step
+
+    try:
+        if any(np.ndim(v[0]) for v in env.values()):
+            return {}
+        return {k: _float(v) for k, v in second_of_step(step.node, list(trace.wrt), env, trace.exact).items()}
+    except (ValueError, ArithmeticError, TypeError):
+        return {}
 
 
 def _rounded_agrees(own: float, true: float, given: float, decimals: int | None, tol: Tolerance) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from ..tolerance import digits_tolerance, within_digits  # re-exported from their old home
 from .cells import parse_number
 from .formats import MAX_BYTES, read_hand_table
-from .headers import normalize_step_name
+from .headers import deriv2_name, normalize_step_name
 from .model import HandCell, HandTable, HandTableError
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "HandTableError",
     "read_hand_table",
     "normalize_step_name",
+    "deriv2_name",
     "parse_number",
     "within_digits",
     "digits_tolerance",

@@ -55,7 +55,7 @@ from typing import Any, Iterable, Mapping
 
 from ..files import read_limited
 from .cells import is_blank_text, make_cell, read_cell
-from .headers import classify_header, normalize_step_name, var_key
+from .headers import classify_header, deriv2_name, normalize_step_name, second_derivative_pair, var_key
 from .markup import quote
 from .model import HandCell, HandTable, HandTableError
 
@@ -83,6 +83,12 @@ class _Builder:
     def column_for(self, kind: str, var: str | None, header: str, where: str) -> str | None:
         if kind == "value":
             return "value"
+        if kind == "deriv2":
+            pair = second_derivative_pair(var or "", self.wrt)
+            if isinstance(pair, str):
+                self.problems.append((where, f"second-derivative column {quote(header)}: {pair}"))
+                return None
+            return deriv2_name(*pair)
         if kind != "deriv":
             return None
         keys = {var_key(w): w for w in self.wrt}
@@ -179,7 +185,7 @@ def _grid_to_table(grid: list[tuple[str, list[str]]], wrt: list[str], source: st
     kinds = [classify_header(h, i) for i, h in enumerate(header)]
     step_idx = next((i for i, (k, _) in enumerate(kinds) if k == "step"), None)
     if step_idx is None and kinds and kinds[0][0] == "unknown" and \
-            any(k in ("value", "deriv") for k, _ in kinds[1:]):
+            any(k in ("value", "deriv", "deriv2") for k, _ in kinds[1:]):
         step_idx = 0
     if step_idx is None:
         shown = quote(" | ".join(h.strip() for h in header), 80)
@@ -356,7 +362,8 @@ class _JsonNumber(str):
 
 
 _STEP_OBJECT_KEYS = {"name", "step", "node", "id"}
-_STEP_OBJECT_IGNORED = {"expr", "expression", "formula", "adjoint", "kink", "nonfinite", "note", "notes"}
+_STEP_OBJECT_IGNORED = {"expr", "expression", "formula", "adjoint", "kink", "nonfinite", "note", "notes",
+                        "accuracy"}
 
 
 def _object_cells(item: Mapping[Any, Any], b: _Builder, reported: set[str], where: str) -> dict[str, Any]:
@@ -381,6 +388,16 @@ def _object_cells(item: Mapping[Any, Any], b: _Builder, reported: set[str], wher
         k = str(k)
         if k in _STEP_OBJECT_KEYS or k in _STEP_OBJECT_IGNORED:
             continue
+        if k == "derivs2" and isinstance(v, Mapping):  # to_json of an order-2 trace: {"w,b": …}
+            for pair, d in v.items():
+                names = [p.strip() for p in str(pair).split(",")]
+                found = [keys.get(var_key(n)) for n in names]
+                if len(found) == 2 and None not in found:
+                    a, c = sorted(found, key=b.wrt.index)
+                    use(deriv2_name(a, c), d)
+                else:
+                    report("derivs2." + str(pair), f"second derivative {quote(str(pair))}: not a pair of wrt {b.wrt}")
+            continue
         if k == "derivs" and isinstance(v, Mapping):
             for var, d in v.items():
                 vk = var_key(str(var))
@@ -392,7 +409,7 @@ def _object_cells(item: Mapping[Any, Any], b: _Builder, reported: set[str], wher
                     report("derivs." + vk, f"derivative w.r.t. {quote(str(var))}: not in wrt {b.wrt}")
             continue
         kind, var = classify_header(k, 1)
-        if kind in ("value", "deriv"):
+        if kind in ("value", "deriv", "deriv2"):
             if k in reported:
                 continue
             col = b.column_for(kind, var, k, where)
@@ -464,7 +481,7 @@ def _is_row_mapping(v: Any) -> bool:
     if not isinstance(v, Mapping) or not v:
         return False
     kinds = [classify_header(str(k), 1)[0] for k in v]
-    return not any(k in ("value", "deriv") for k in kinds) and "derivs" not in v
+    return not any(k in ("value", "deriv", "deriv2") for k in kinds) and "derivs" not in v
 
 
 def _unwrap(data: Mapping[Any, Any], wrt: list[str], source: str) -> HandTable:

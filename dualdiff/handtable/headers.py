@@ -37,7 +37,7 @@ import re
 from .cells import MAX_CELL
 from .markup import repeat_sub, strip_markup
 
-__all__ = ["normalize_step_name", "var_key", "classify_header"]
+__all__ = ["normalize_step_name", "var_key", "classify_header", "second_derivative_pair", "deriv2_name"]
 
 
 @functools.lru_cache(maxsize=16384)  # pure; the same step names recur in every submission
@@ -90,7 +90,10 @@ def _header_text(text: str) -> str:
 
 
 def classify_header(text: str, position: int) -> tuple[str, str | None]:
-    """("step" | "expr" | "ignore" | "value" | "deriv" | "unknown", variable or None)."""
+    """("step" | "expr" | "ignore" | "value" | "deriv" | "deriv2" | "unknown", variable or None).
+
+    For ``"deriv2"`` the second item is the header's denominator, compacted (``"dwdb"``,
+    ``"∂w^2"``): :func:`second_derivative_pair` reads it against the inputs."""
     if len(text) > MAX_CELL:
         return "unknown", None
     s = _header_text(text)
@@ -102,6 +105,9 @@ def classify_header(text: str, position: int) -> tuple[str, str | None]:
         return "step", None
     if _ADJOINT_WORDS.search(s):
         return "unknown", None
+    d2 = _second_order_denominator(s)
+    if d2 is not None:
+        return "deriv2", d2
     m = _DERIV_SLASH.search(compact)
     if m:
         return "deriv", m.group("var")
@@ -120,3 +126,89 @@ def classify_header(text: str, position: int) -> tuple[str, str | None]:
     if _VALUE_WORDS.search(s):
         return "value", None
     return "unknown", None
+
+
+# ---------------------------------------------------------------------------
+# Second-derivative columns
+# ---------------------------------------------------------------------------
+# The numerator says "second order": d², d^2, d^{2}, d2, ∂², \partial^2 (after
+# _header_text: "^{2}" or "^2"), optionally followed by the function's name (y, J, L).
+_ORDER2 = re.compile(r"^[d∂δ]\s*(?:\^\s*\{?\s*2\s*\}?|2)\s*(?P<num>[A-Za-z][\w']*)?\s*/\s*(?P<den>.+)$")
+_POWER2 = re.compile(r"\^\s*\{\s*2\s*\}|\^\s*2")
+
+
+def _second_order_denominator(s: str) -> str | None:
+    """The compacted denominator of a second-derivative header, or None."""
+    m = _ORDER2.match(s.strip())
+    if not m:
+        return None
+    den = m.group("den").strip()
+    if den.startswith("(") and den.endswith(")"):
+        den = den[1:-1]
+    den = _POWER2.sub("^", den)  # one spelling of "squared": "^"
+    # separators between the differentials: spaces, thin spaces, ·, *, and commas outside [..]
+    out, depth = [], 0
+    for ch in den:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(0, depth - 1)
+        if ch in " \\,;·⋅*\t" and not (ch == "," and depth):
+            continue
+        out.append(ch)
+    den = "".join(out)
+    return den if den and den[0] in "d∂δ" else None
+
+
+def deriv2_name(a: str, b: str) -> str:
+    """The canonical column of ∂²/∂a∂b, as trace tables head it: ``d²/dw²``, ``d²/dw db``,
+    ``d²/dx[0] dx[1]``."""
+    if a == b and "[" not in a:
+        return f"d²/d{a}²"
+    return f"d²/d{a} d{b}"
+
+
+def second_derivative_pair(den: str, wrt: list[str]) -> tuple[str, str] | str:
+    """The pair of inputs (in ``wrt`` order) a compacted second-order denominator names, or
+    the reason it names none.  Every way of reading the denominator as two differentials of
+    inputs (``dw^`` or ``dw2`` is ``dw dw``; ``dwdb`` is ``dw db``) is tried; more than one
+    pair is ambiguous and refused, never guessed.
+
+    >>> second_derivative_pair("dw^", ["w", "b"]), second_derivative_pair("∂w∂b", ["w", "b"])
+    (('w', 'w'), ('w', 'b'))
+    >>> second_derivative_pair("dbdw", ["w", "b"]), second_derivative_pair("dw2", ["w", "w2"])
+    (('w', 'b'), ('w', 'w'))
+    >>> second_derivative_pair("dxddb", ["x", "xd", "b", "db"])
+    'ambiguous: it reads as d²/dx ddb or d²/dxd db'
+    """
+    keys: dict[str, str] = {}
+    for w in wrt:
+        keys.setdefault(var_key(w), w)
+    found: set[tuple[str, str]] = set()
+
+    def walk(pos: int, got: tuple[str, ...]) -> None:
+        if len(got) > 2 or len(found) > 4:
+            return
+        if pos == len(den):
+            if len(got) == 2:
+                a, b = sorted(got, key=wrt.index)
+                found.add((a, b))
+            return
+        if den[pos] not in "d∂δ":
+            return
+        for key, w in keys.items():
+            if not den.startswith(key, pos + 1):
+                continue
+            end = pos + 1 + len(key)
+            walk(end, got + (w,))
+            if den.startswith("^", end) or den.startswith("2", end):
+                walk(end + 1, got + (w, w))
+
+    walk(0, ())
+    if len(found) == 1:
+        return found.pop()
+    if not found:
+        names = ", ".join(wrt) if wrt else "none"
+        return f"does not name two inputs (inputs: {names})"
+    shown = " or ".join(deriv2_name(a, b) for a, b in sorted(found))
+    return f"ambiguous: it reads as {shown}"
