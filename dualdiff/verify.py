@@ -362,9 +362,13 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
         # (z1[0]; a student's z1_0 or z1₀ is read as that component too).
         from .trace import alias_components
 
-        view = trace.component_view()
-        table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(view.wrt))
+        from .handvectors import component_trace, spread_lists
+
+        view = component_trace(trace)  # component rows that carry a student's slips forward
+        groups = [w for w in trace.wrt if np.ndim(trace.inputs[w])]
+        table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(view.wrt), groups=groups)
         alias_components(table, trace)
+        table = spread_lists(table, trace)  # [0.1, 0.2] in one cell: one cell per component
         trace = view
     else:
         table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
@@ -796,6 +800,14 @@ def _judge_cell(step: str, column: str, truth: Truth, cell: HandCell | None, tol
     if cell is None:
         why = "no cell for it in the hand table"
         return Cell(step, column, expected, None, "missing", why, public_reason=why), "true"
+    if cell.mismatch or (cell.shape is not None and not cell.problem):
+        # a list of the wrong shape: its own reason, never graded in part
+        if not cell.mismatch and len(cell.items) == 1:
+            cell = cell.items[0]  # [0.5] for one number
+        else:
+            why = cell.mismatch or (f"{len(cell.items)} numbers given in a list where {step} {column} "
+                                    "is one number; a list of the wrong shape is not graded in part")
+            return Cell(step, column, expected, None, "wrong", why, cell.text, public_reason=why), "slip"
     if cell.number is None:
         why = f"unreadable: {cell.problem}" if cell.problem else "empty cell"
         return Cell(step, column, expected, None, "missing", why, cell.text, public_reason=why), "true"

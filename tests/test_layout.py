@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("program", "parse", "printing", "evaluate", "exactgraph", "formula"),  # programs: data, text, evaluation
     ("trace", "record", "backprop", "second"),    # traces of programs and of callables
     ("handtable",),                               # reading hand tables (the whole package)
-    ("render", "symbolic", "symbolic_arrays", "verify", "reference", "audit", "diagnose",
+    ("render", "symbolic", "symbolic_arrays", "verify", "handvectors", "reference", "audit", "diagnose",
      "diagnose_vectors", "worksheet", "subgradients"),                # readers of a trace
     ("grading", "report", "plotting", "plot", "diffexpr"),  # batches, figures, one expression
     ("dualdiff",),                                # the public face (__init__)

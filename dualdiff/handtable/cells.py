@@ -496,6 +496,40 @@ def make_cell(v: Any, decimal_comma: bool | None) -> HandCell:
         n, d, p = parse_number(text)
         return HandCell(text, n, d, p)
     if isinstance(v, str):
+        if "[" in v or "(" in v:  # a vector or matrix in one cell: handtable.lists
+            from .lists import read_list
+
+            found = read_list(v)
+            if found is not None:
+                return HandCell(v, None, None, found.problem, found.shape, found.items)
         r = read_cell(v, decimal_comma)
         return HandCell(v, r.number, r.decimals, r.problem)
+    if isinstance(v, (list, tuple)):  # a JSON array or a Python list in a cell
+        return _list_cell(v, decimal_comma)
     return HandCell(repr(v), None, None, f"a {type(v).__name__} is not a number")
+
+
+def _list_cell(v: list | tuple, decimal_comma: bool | None) -> HandCell:
+    text = repr(list(v)) if not isinstance(v, str) else v
+    if len(text) > MAX_CELL:
+        return HandCell(text[:40] + "…", None, None, f"list too long ({len(text)} characters)", (), ())
+    rows = list(v)
+    if rows and all(isinstance(r, (list, tuple)) for r in rows):
+        lengths = {len(r) for r in rows}
+        if len(lengths) != 1:
+            return HandCell(text, None, None, "not a readable list: rows of different lengths", (), ())
+        shape = (len(rows), lengths.pop())
+        leaves = [x for r in rows for x in r]
+    else:
+        shape, leaves = (len(rows),), rows
+    items = []
+    for x in leaves:
+        c = make_cell(x, decimal_comma) if not isinstance(x, (list, tuple)) else \
+            HandCell(repr(x), None, None, "nested more than 2 deep")
+        if c.number is None:
+            why = c.problem or "an empty entry"
+            return HandCell(text, None, None, f"not a readable list: entry {c.text!r}: {why}", shape, ())
+        items.append(c)
+    if not items:
+        return HandCell(text, None, None, "not a readable list: empty", (0,), ())
+    return HandCell(text, None, None, None, shape, tuple(items))

@@ -43,6 +43,7 @@ are not read.
 """
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import json
@@ -75,6 +76,7 @@ class _Builder:
 
     wrt: list[str]
     source: str
+    groups: list[str] = field(default_factory=lambda: list(_GROUPS.get()))  # vector inputs: "d/dx" holds a list
     columns: list[str] = field(default_factory=list)
     raw: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
@@ -100,6 +102,9 @@ class _Builder:
             return "d/d" + self.wrt[0]
         if var_key(var) in keys:
             return "d/d" + keys[var_key(var)]
+        groups = {var_key(g): g for g in self.groups}
+        if var_key(var) in groups:
+            return "d/d" + groups[var_key(var)]
         if not self.wrt:
             return "d/d" + var
         if len(self.wrt) == 1:
@@ -603,13 +608,30 @@ def _decode(data: bytes, source: str) -> str:
             f"{source}: not UTF-8 text (byte {e.start}); save the table as UTF-8 (or UTF-16)") from None
 
 
-def read_hand_table(source: Any, wrt: Iterable[str] | str | None = None) -> HandTable:
+def read_hand_table(source: Any, wrt: Iterable[str] | str | None = None,
+                    groups: Iterable[str] = ()) -> HandTable:
     """Read a hand table from a dict, a file path or table text.
 
     ``wrt`` lists the inputs in derivative-column order; it maps tuple entries
-    and generic headers (``derivative``) to ``"d/d<input>"`` columns.
+    and generic headers (``derivative``) to ``"d/d<input>"`` columns.  ``groups``
+    names vector or matrix inputs whose whole-input column (``d/dx`` beside the
+    components ``x[0]``, ``x[1]`` in ``wrt``) a table may have, holding lists.
     Raises :class:`HandTableError` when nothing usable can be read.
     """
+    token = _GROUPS.set(tuple(groups))
+    try:
+        return _read_hand_table(source, wrt)
+    finally:
+        _GROUPS.reset(token)
+
+
+# The groups of the read under way (a context variable rather than a parameter of every
+# reader below: the CSV, Markdown, LaTeX, JSON and dict readers all build their columns
+# through _Builder, which reads it).
+_GROUPS: "contextvars.ContextVar[tuple[str, ...]]" = contextvars.ContextVar("dualdiff_hand_groups", default=())
+
+
+def _read_hand_table(source: Any, wrt: Iterable[str] | str | None) -> HandTable:
     wrt_list = [wrt] if isinstance(wrt, str) else list(wrt or [])
     if isinstance(source, HandTable):
         return source

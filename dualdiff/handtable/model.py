@@ -14,6 +14,9 @@ class HandCell:
     number: float | None  # parsed number, or None
     decimals: int | None  # decimal places as written, exponent accounted for
     problem: str | None  # why no number was read; None for an empty cell
+    shape: tuple[int, ...] | None = None  # a bracketed list ([0.1, 0.2], [[1, 2], [3, 4]]): its shape
+    items: tuple = ()                     # ... and its entries (HandCells, C order)
+    mismatch: str | None = None           # set by the verifier: a list of the wrong shape for its cell
 
 
 @dataclass
