@@ -193,12 +193,34 @@ def component_trace(trace: Any) -> Any:
             view.where[name] = (s.name, ix)
             by_step.setdefault(s.name, []).append(name)
     view.by_step = by_step
+    second = any(s.derivs2 is not None for s in trace.steps)
+    pairs = [(a, b) for i, a in enumerate(trace.wrt) for b in trace.wrt[i:]]
     for row in view.rows:
         parent = trace[view.where[row.name][0]] if row.name in view.where else None
         deps = [] if parent is None or parent.is_input else [c for d in parent.deps for c in by_step.get(d, [])]
         row.__dict__["_deps"] = deps
+        if second and parent is not None and parent.derivs2 is not None:
+            row.derivs2 = _component_seconds(parent, view.where[row.name][1], pairs, trace)
+    vars(view)["_dualdiff_order2_asked"] = vars(trace).get("_dualdiff_order2_asked", True)
     assert isinstance(view, Trace)
     return view
+
+
+def _component_seconds(step: Any, ix: tuple[int, ...], pairs: list[tuple[str, str]], trace: Any) -> dict[str, Any]:
+    """``{"x[0],x[1]": d²step[ix]/dx[0]dx[1], …}``: the second derivatives of one component,
+    keyed by the component view's input names (each unordered pair once, in its order)."""
+    out: dict[str, Any] = {}
+    for a, b in pairs:
+        block = step.derivs2[f"{a},{b}"]
+        ca = _components(tuple(np.shape(trace.inputs[a])))
+        cb = _components(tuple(np.shape(trace.inputs[b])))
+        for ka, ia in enumerate(ca):
+            for kb, ib in enumerate(cb):
+                if a == b and kb < ka:
+                    continue
+                v = np.asarray(block, dtype=object)[ix + ia + ib] if np.ndim(block) else block
+                out[f"{a}{_ix_text(ia)},{b}{_ix_text(ib)}"] = v.item() if isinstance(v, np.generic) else v
+    return out
 
 
 class ComponentTrace(Trace):

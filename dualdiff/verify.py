@@ -369,11 +369,13 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
         table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(view.wrt), groups=groups)
         alias_components(table, trace)
         table = spread_lists(table, trace)  # [0.1, 0.2] in one cell: one cell per component
+        if (any(_is_second(c) for c in table.columns) or order2(trace)) and trace.wrt:
+            view = component_trace(with_second(trace))  # d²/dx[0] dx[1] columns per component
         trace = view
     else:
         table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
-    if (any(_is_second(c) for c in table.columns) or order2(trace)) and trace.wrt:
-        trace = with_second(trace)
+        if (any(_is_second(c) for c in table.columns) or order2(trace)) and trace.wrt:
+            trace = with_second(trace)
     report = _judge(trace, table, tolerance, carry_forward, weights or {}, min_digits)
     if not getattr(trace, "has_arrays", False):
         point = other_point(trace, table, report)
@@ -770,8 +772,8 @@ def _carried_second(trace: Any, step: Any, env: Mapping[str, tuple]) -> dict[str
     from .second import second_of_step
 
     try:
-        if any(np.ndim(v[0]) for v in env.values()):
-            return {}
+        if step.node is None or any(np.ndim(v[0]) for v in env.values()):
+            return {}  # a component of a vector step: its second derivatives are not carried
         return {k: _float(v) for k, v in second_of_step(step.node, list(trace.wrt), env, trace.exact).items()}
     except (ValueError, ArithmeticError, TypeError):
         return {}

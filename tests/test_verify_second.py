@@ -7,6 +7,7 @@ TA would give them.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,21 @@ def test_check_command_judges_second_derivative_columns(tmp_path, capsys):
     hand.write_text(md, encoding="utf-8")
     assert main(["check", str(NETS / "sigmoid_hessian.dd"), str(hand), "--wrt", "w,b"]) == 0
     assert main(["check", str(NETS / "sigmoid_hessian.dd"), str(hand), "--wrt", "w,b", "--order", "2"]) == 1
+
+
+def test_second_derivatives_of_a_vector_input_per_component():
+    # L = -log(softmax(z)[0]) = logsumexp(z) - z0: its Hessian is diag(s) - s sᵀ (by hand)
+    z = [1.0, 2.0]
+    s = [math.exp(v) for v in z]
+    s = [v / sum(s) for v in s]
+    H = [[s[0] - s[0] ** 2, -s[0] * s[1]], [-s[0] * s[1], s[1] - s[1] ** 2]]
+    md = ("| step | value | d/dz | d²/dz[0] dz[0] | d²/dz[0] dz[1] | d²/dz[1] dz[1] |\n|---|---|---|---|---|---|\n"
+          f"| L | {-math.log(s[0]):.8f} | [{s[0] - 1:.8f}, {s[1]:.8f}] | {H[0][0]:.8f} | {H[0][1]:.8f} | {H[1][1]:.8f} |\n")
+    for order in (1, 2):
+        t = dd.trace_program("z = [1, 2]\ns = softmax(z)\nL = -log(s[0])", wrt=["z"], order=order)
+        cells = {c.column: c.verdict for c in t.verify(md).cells if c.step == "L"}
+        assert cells == {"value": "correct", "d/dz[0]": "correct", "d/dz[1]": "correct",
+                         "d²/dz[0] dz[0]": "correct", "d²/dz[0] dz[1]": "correct", "d²/dz[1] dz[1]": "correct"}
+    wrong = md.replace(f"{H[0][1]:.8f}", f"{-H[0][1]:.8f}")
+    cells = {c.column: c.verdict for c in t.verify(wrong).cells if c.step == "L"}
+    assert [k for k, v in cells.items() if v != "correct"] == ["d²/dz[0] dz[1]"]

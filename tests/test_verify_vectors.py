@@ -391,3 +391,48 @@ def test_a_wrong_input_component_is_carried_but_never_scored():
     assert verdicts[("x[2]", "value")] == ("wrong", False)
     assert verdicts[("z1[0]", "value")] == ("carried", True)
     assert verdicts[("z1[1]", "value")] == ("carried", True)
+
+
+# ---------------------------------------------------------------------------------------
+# the list reader, property-based: what is written is what is read
+# ---------------------------------------------------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_finite = st.floats(allow_nan=False, allow_infinity=False, width=64, min_value=-1e12, max_value=1e12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_finite, min_size=1, max_size=8), st.sampled_from([", ", ",", " ", "; ", ";"]),
+       st.sampled_from(["[]", "()"]), st.booleans())
+def test_written_lists_read_back(values, sep, brackets, unicode_minus):
+    if brackets == "()" and len(values) == 1:
+        return  # "(0.5)" is a number in parentheses, not a list
+    texts = [repr(v) for v in values]
+    if unicode_minus:
+        texts = [t.replace("-", "−") if t.startswith("-") else t for t in texts]
+    cell = make_cell(brackets[0] + sep.join(texts) + brackets[1], None)
+    assert cell.problem is None and cell.shape == (len(values),)
+    assert [c.number for c in cell.items] == values
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.data())
+def test_written_matrices_read_back(m, n, data):
+    rows = [data.draw(st.lists(_finite, min_size=n, max_size=n)) for _ in range(m)]
+    text = "[" + ", ".join("[" + ", ".join(repr(v) for v in r) + "]" for r in rows) + "]"
+    cell = make_cell(text, None)
+    assert cell.problem is None and cell.shape == (m, n)
+    assert [c.number for c in cell.items] == [v for r in rows for v in r]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="[](),; 0123456789.-−e", max_size=60))
+def test_any_bracket_text_is_read_or_refused_never_a_crash(text):
+    cell = make_cell(text, None)
+    if cell.shape is not None and cell.problem is None:
+        assert len(cell.items) == int(np.prod(cell.shape))
+
+
+def test_deeply_nested_brackets_are_refused_quickly():
+    cell = make_cell("[" * 2000 + "1" + "]" * 2000, None)
+    assert cell.number is None and cell.problem
