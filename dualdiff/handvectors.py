@@ -182,9 +182,12 @@ def component_trace(trace: Any) -> Any:
     >>> v.evaluate_step("y", {"z[0]": (3.5, {"x[0]": 3.0, "x[1]": 0.0}), "z[1]": (6.0, {"x[0]": 0.0, "x[1]": 3.0})})
     (9.5, {'x[0]': 3.0, 'x[1]': 3.0})
     """
+    cached = vars(trace).get("_dualdiff_component_trace")
+    if cached is not None:  # once per trace: its truths and Jacobians serve every submission
+        return cached
     view = trace.component_view()
     view.__class__ = ComponentTrace
-    view.parent = trace
+    view.components_of = trace  # (Trace.component_view sets it too: the array trace the rows come from)
     view.where = {}
     by_step: dict[str, list[str]] = {}
     for s in trace.rows:
@@ -202,6 +205,7 @@ def component_trace(trace: Any) -> Any:
         if second and parent is not None and parent.derivs2 is not None:
             row.derivs2 = _component_seconds(parent, view.where[row.name][1], pairs, trace)
     vars(view)["_dualdiff_order2_asked"] = vars(trace).get("_dualdiff_order2_asked", True)
+    vars(trace)["_dualdiff_component_trace"] = view
     assert isinstance(view, Trace)
     return view
 
@@ -227,8 +231,8 @@ class ComponentTrace(Trace):
     """A component view that re-evaluates components from given numbers (see
     :func:`component_trace`)."""
 
-    def _evaluate_parent(self, step_name: str, env: Mapping[str, Any], tangents: bool = True) -> tuple:
-        parent = self.parent
+    def _evaluate_parent(self, step_name: str, env: Mapping[str, Any]) -> tuple:
+        parent = self.components_of
         step = parent[step_name]
         n = len(self.wrt)
         tag = new_tag()
@@ -267,7 +271,13 @@ class ComponentTrace(Trace):
 
     def evaluate_step(self, name: str, env: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
         step_name, ix = self.where[name]
-        value, d = self._evaluate_parent(step_name, env)
+        # the components of one vector step are judged one after another from the same
+        # numbers: the whole step is evaluated once for them
+        key = (step_name, tuple((c, _key(e)) for c, e in sorted(env.items())))
+        last = self.__dict__.get("_component_last")
+        if last is None or last[0] != key:
+            last = self.__dict__["_component_last"] = (key, self._evaluate_parent(step_name, env))
+        value, d = last[1]
         return float(value[ix]), {w: float(d[ix + (j,)]) for j, w in enumerate(self.wrt)}
 
     def local_partials(self, step: Any) -> dict[str, Any]:
@@ -280,10 +290,20 @@ class ComponentTrace(Trace):
     def _partials(self, name: str) -> dict[str, Any]:
         """∂component/∂(each component of each operand) at the trace's own values."""
         step_name, ix = self.where[name]
-        parent = self.parent
+        jac = self.__dict__.setdefault("_component_jacobians", {})
+        if step_name not in jac:
+            jac[step_name] = self._jacobian(step_name)
+        names, d = jac[step_name]
+        if d is None:
+            return {c: 0.0 for c in names}
+        return {c: float(d[ix + (j,)]) for j, c in enumerate(names)}
+
+    def _jacobian(self, step_name: str) -> tuple[list[str], Any]:
+        """The operands' component names and ∂step/∂(each of them), shape step + (m,)."""
+        parent = self.components_of
         step = parent[step_name]
         if step.is_input or not step.deps:
-            return {}
+            return [], None
         names = [c for d in step.deps for c in self.by_step[d]]
         tag = new_tag()
         m = len(names)
@@ -300,11 +320,19 @@ class ComponentTrace(Trace):
                 scope[dep] = Dual(float(value), seed[0] if m > 1 else float(seed[0, 0]), tag, m if m > 1 else 0)
         y = Evaluator(False).evaluate(step.node, scope)
         if not (type(y) is Dual and y.tag == tag):
-            return {c: 0.0 for c in names}
+            return names, None
         d = np.asarray(full_deriv(y), dtype=float)
         if m == 1:
             d = d[..., None]
-        return {c: float(d[ix + (j,)]) for j, c in enumerate(names)}
+        return names, d
 
 
 
+
+
+def _key(entry: Any) -> Any:
+    """A hashable form of one ``env`` entry: ``(value, {input: derivative})`` or a value."""
+    if isinstance(entry, tuple):
+        value, derivs = (entry + ({},))[:2]
+        return (float(value), tuple(sorted((k, float(v)) for k, v in (derivs or {}).items())))
+    return float(entry)
