@@ -159,6 +159,8 @@ class Dual:
 
     def __rpow__(self, a):
         # d(a**x) = a**x · ln(a) · dx;  0**x = 0 for x > 0, so its slope there is 0
+        if type(self.value) is not float:  # 0.1 ** x with an mpf x: the base 1/10, not a binary float
+            a = nx.lift_constant(a, self.value)
         y = ops.power_scalar(a, self.value)
         q = 0.0 * y if _is_zero_value(a) else y * _log_of_base(a, self.value)
         if self.ndir:
@@ -573,6 +575,8 @@ def _div_const(x, c):
 def _pow_const(x, p):
     power_scalar = ops.power_scalar  # shared with Jet; checks the domain
     a = x.value
+    if type(a) is not float and type(p) is float:  # x ** 0.1 with an mpf x: the exponent 1/10
+        p = nx.lift_constant(p, a)
     if _is_zero_exponent(p):
         return Dual(power_scalar(a, p), 0.0 * x.deriv, x.tag, x.ndir)
     y = power_scalar(a, p)

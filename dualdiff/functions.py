@@ -157,6 +157,16 @@ def is_integral(p) -> bool:
         return False
 
 
+def _high_precision(x, args: tuple) -> Any:
+    """The first mpmath primal among ``x`` and ``args`` (None when there is none): the
+    precision that plain float constants beside it must be lifted to."""
+    for a in (x, *args):
+        v = primal(a)
+        if type(v) is not float and nx.backend_of(v) == "mpmath":
+            return v
+    return None
+
+
 def _lift_params(x, params: tuple) -> tuple:
     """Plain int/float parameters in the precision of x (see numerics.lift_constant)."""
     like = primal(x)
@@ -219,6 +229,8 @@ def _make_smooth(rule: Rule) -> Callable[..., Any]:
                     if name not in active[2]:  # keep only what a later rule can still use
                         d[name] = r
                 return r
+            if x.dtype == object and nx.holds_mpmath(x):  # a high-precision vector: mpf by mpf
+                return nx.mp_elementwise(lambda e: core(e, *params), x)
             return kn(x, *params)
         if t is Jet:
             try:
@@ -337,6 +349,8 @@ def _make_binary(rule: Rule) -> Callable[[Any, Any], Any]:
             raise TypeError(f"dualdiff.trace: {name}(number, traced value) cannot be recorded; "
                             f"write the traced value first or make the number an input")
         kinds = (nx.backend_of(x), nx.backend_of(y))
+        if "numpy" in kinds and (nx.holds_mpmath(x) or nx.holds_mpmath(y)):  # mpf by mpf
+            return nx.mp_elementwise(core, x, y)
         if "numpy" in kinds or "sequence" in kinds:
             return kn(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
         if "sympy" in kinds:
@@ -533,6 +547,12 @@ def _public(rule: Rule, core: Callable[..., Any]) -> Callable[..., Any]:
             if len(args) < lo - 1 or any(a is REQUIRED for a in args):
                 missing = [n for n, a in zip(names, list(args) + defaults[len(args):]) if a is REQUIRED]
                 raise TypeError(f"{rule.name}() missing required argument: {', '.join(missing)}")
+            like = _high_precision(x, args)
+            if like is not None:
+                # mpmath: every constant at the working precision, the defaults included
+                # (leaky_relu's 0.01 is 1/100, not the binary float nearest to it)
+                x = nx.lift_constant(x, like)
+                args = tuple(nx.lift_constant(a, like) for a in (*args, *defaults[len(args):]))
             return core(x, *args)
     else:
         f = core

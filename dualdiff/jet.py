@@ -278,6 +278,8 @@ def _pow_same(u: Jet, p: Jet) -> Jet:  # u^p = exp(p·log u)
 
 def _pow_const(self: Jet, p) -> Jet:
     u = self.coeffs
+    if type(p) is float:  # u ** 0.1 with mpf coefficients: the exponent 1/10, not a binary float
+        p = nx.lift_constant(p, ops.primal(u[0]))
     if ops.is_integral(p) and p >= 0:
         # repeated squaring: exact at u_0 = 0 and for u_0 < 0, where the recurrence below
         # divides by u_0 (and 2.0 is as whole as 2: taylor(x ** 2.0, 0) = [0, 0, 1])

@@ -180,13 +180,37 @@ def erfc_np(x):
     return np.asarray(_erfc_ufunc(np.asarray(x, dtype=float)), dtype=float)
 
 
+def holds_mpmath(x: Any) -> bool:
+    """An object array holding mpmath numbers (a high-precision vector or matrix)."""
+    return type(x) is np.ndarray and x.dtype == object and any(backend_of(e) == "mpmath" for e in x.flat)
+
+
+def mp_elementwise(f: Any, *args: Any) -> np.ndarray:
+    """``f`` applied element by element over broadcast object arrays (mpmath has no ufuncs)."""
+    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    arrays = [np.broadcast_to(np.asarray(a, dtype=object), shape) for a in args]
+    out = np.empty(shape, dtype=object)
+    for ix in np.ndindex(*shape):
+        out[ix] = f(*(a[ix] for a in arrays))
+    return out
+
+
 def softmax_np(x):
+    if holds_mpmath(x):
+        mp = mpmath_module()
+        m = max(x.flat)
+        z = mp_elementwise(lambda t: mp.exp(t - m), x)
+        return z / mp.fsum(z.flat)
     x = np.asarray(x, dtype=float)
     z = np.exp(x - np.max(x))
     return z / np.sum(z)
 
 
 def logsumexp_np(x):
+    if holds_mpmath(x):
+        mp = mpmath_module()
+        m = max(x.flat)
+        return m + mp.log(mp.fsum(mp.exp(t - m) for t in x.flat))
     x = np.asarray(x, dtype=float).ravel()
     if x.size == 0:
         return -np.inf

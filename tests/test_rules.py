@@ -189,7 +189,8 @@ REFERENCES: dict[str, Ref] = {
     # activations
     "sigmoid":    Ref(_mp_sigmoid, floats(-40.0, 40.0)),
     "relu":       Ref(lambda x: x if x > 0 else 0 * x, AWAY_FROM_KINK),
-    "leaky_relu": Ref(lambda x, a=0.01: x if x > 0 else a * x, AWAY_FROM_KINK,
+    # the default alpha is the decimal 0.01 (1/100 at the working precision), as documented
+    "leaky_relu": Ref(lambda x, a=None: x if x > 0 else (mpmath.mpf("0.01") if a is None else a) * x, AWAY_FROM_KINK,
                       st.one_of(st.just(()), floats(1e-3, 0.5).map(lambda a: (a,))),
                       float_constants=True),
     "elu":        Ref(lambda x, a=1.0: x if x > 0 else a * mpmath.expm1(x), AWAY_FROM_KINK,
