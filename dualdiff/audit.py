@@ -141,6 +141,14 @@ class StepAccuracy:
     reference_derivs: dict[str, Any] = field(default_factory=dict)
     culprits: dict[str, Culprit] = field(default_factory=dict)  # column -> what lost its digits
     reason: str = ""  # why the row was not audited
+    # second derivatives ("d2:w,b") and the adjoint ("adjoint"): correct digits (None: not verified)
+    extra: dict[str, int | None] = field(default_factory=dict)
+    extra_reference: dict[str, Any] = field(default_factory=dict)
+    # vector and matrix columns: column -> array of correct digits per component
+    cells: dict[str, Any] = field(default_factory=dict)
+    # column -> (index of its least accurate component, its true value) for arrays
+    worst: dict[str, tuple] = field(default_factory=dict)
+    extra_reason: str = ""  # why the extra columns were not verified
 
     @property
     def culprit(self) -> Culprit | None:
@@ -155,7 +163,18 @@ class StepAccuracy:
         return self.value is not None
 
     def columns(self) -> dict[str, int | None]:
-        return {"value": self.value, **self.derivs}
+        return {"value": self.value, **self.derivs, **self.extra}
+
+    def cell(self, column: str, idx: tuple = ()) -> int | None:
+        """Correct digits of one table cell: ``idx`` is the component (step index, then the
+        input's, then the second input's); a scalar column ignores it."""
+        arr = self.cells.get(column)
+        if arr is None:
+            return self.columns().get(column)
+        return int(arr[idx]) if idx or np.ndim(arr) == 0 else int(np.min(arr))
+
+    def unverified_columns(self) -> list[str]:
+        return [c for c, k in self.extra.items() if k is None] if self.audited else []
 
     def inaccurate(self, digits: int) -> list[str]:
         """The columns with fewer correct digits than ``digits``."""
@@ -166,13 +185,55 @@ class StepAccuracy:
             return {"audited": False, "reason": self.reason}
         out: dict[str, Any] = {"value": self.value, "derivs": dict(self.derivs),
                                "inaccurate": self.inaccurate(digits)}
+        d2 = {c[3:]: k for c, k in self.extra.items() if c.startswith("d2:")}
+        if d2:
+            out["derivs2"] = d2
+        if "adjoint" in self.extra:
+            out["adjoint"] = self.extra["adjoint"]
+        if self.unverified_columns():
+            out["not_verified"] = {"columns": self.unverified_columns(), "reason": self.extra_reason}
         if out["inaccurate"]:
-            out["reference"] = {"value": _text(self.reference_value),
-                                "derivs": {w: _text(v) for w, v in self.reference_derivs.items()}}
+            out["reference"] = {"value": _text(self._true("value")),
+                                "derivs": {w: _text(self._true(w)) for w in self.derivs}}
+            for c in out["inaccurate"]:
+                if c in self.extra:
+                    out["reference"].setdefault("other", {})[c] = _text(self._true(c))
+            comps = {c: [[list(ix), int(self.cells[c][ix])] for ix in np.ndindex(*np.shape(self.cells[c]))
+                         if self.cells[c][ix] < digits]
+                     for c in out["inaccurate"] if c in self.cells}
+            if comps:
+                out["components"] = comps  # [index, correct digits] of each inaccurate component
             if self.culprit is not None:
                 out["culprit"] = self.culprit.to_dict()
                 out["culprits"] = {c: x.to_dict() for c, x in self.culprits.items() if c in out["inaccurate"]}
         return out
+
+
+def _true_of(self: StepAccuracy, column: str) -> Any:
+    """The true value of a column (of its least accurate component, for an array)."""
+    if column in self.worst:
+        return self.worst[column][1]
+    if column == "value":
+        return self.reference_value
+    if column in self.extra_reference:
+        return self.extra_reference[column]
+    return self.reference_derivs.get(column)
+
+
+StepAccuracy._true = _true_of
+
+
+def column_label(column: str, idx: tuple = ()) -> str:
+    """``d/dw``, ``d²/dw db``, ``adjoint`` (+ the component ``[1,0]``): a column in notes."""
+    ix = f"[{','.join(str(i) for i in idx)}]" if idx else ""
+    if column == "value":
+        return f"value{ix}" if ix else ""
+    if column == "adjoint":
+        return f"adjoint{ix}"
+    if column.startswith("d2:"):
+        a, b = column[3:].split(",")
+        return (f"d²/d{a}²" if a == b else f"d²/d{a} d{b}") + ix
+    return f"d/d{column}{ix}"
 
 
 def _text(v: Any) -> str:
@@ -195,20 +256,43 @@ class Audit:
     def __getitem__(self, name: str) -> StepAccuracy:
         """A row's accuracy, with its culprits when it lost digits (searched on first need)."""
         s = self.steps[name]
-        if not self._searched and s.audited and min(s.columns().values()) < CULPRIT_BELOW:
+        if not self._searched and s.audited and \
+                min((k for k in s.columns().values() if k is not None), default=MAX_DIGITS) < CULPRIT_BELOW:
             self._search()
             s = self.steps[name]
         return s
 
     def _search(self) -> None:
-        """Find the culprits of every row that lost digits (one pass over the whole trace)."""
+        """Find the culprits of every row that lost digits (one pass over the whole trace).
+
+        Scalar values and first derivatives of a scalar trace: operation by operation,
+        values and derivatives (``_Culprits``).  Vector and matrix steps, second
+        derivatives and adjoints: the operation whose *value* lost the most digits among
+        what the cell is computed from (the step and the steps before it; for an adjoint,
+        the whole trace, which the reverse sweep reads)."""
+        import dataclasses
+
         self._searched = True
         trace, ref = self._source
-        for name, cols in _Culprits(trace, ref, self.steps).find().items():
-            a = self.steps[name]
-            cols = {c: x for c, x in cols.items() if (a.columns()[c] or 0) < CULPRIT_BELOW}
-            self.steps[name] = StepAccuracy(a.step, a.value, a.derivs, a.reference_value, a.reference_derivs,
-                                            cols)
+        found: dict[str, dict[str, Culprit]] = {}
+        if ref is not None:
+            found = _Culprits(trace, ref, self.steps).find()
+        drops = None
+        for name, a in list(self.steps.items()):
+            if not a.audited:
+                continue
+            cols = {c: x for c, x in found.get(name, {}).items() if (a.columns()[c] or 0) < CULPRIT_BELOW}
+            for c, k in a.columns().items():
+                if k is None or k >= CULPRIT_BELOW or c in cols:
+                    continue
+                if ref is not None and c in ("value", *a.derivs):
+                    continue  # the operation-by-operation search found no operation to blame
+                if drops is None:
+                    drops = _value_drops(trace, self.steps)
+                x = _largest_drop(drops, trace, name, whole=(c == "adjoint"))
+                if x is not None:
+                    cols[c] = x
+            self.steps[name] = dataclasses.replace(a, culprits=cols)
 
     def __iter__(self) -> Iterator[StepAccuracy]:
         return iter(self.steps.values())
@@ -218,7 +302,7 @@ class Audit:
         return [Cell(s.step, c, s.columns()[c]) for s in self for c in s.inaccurate(digits)]
 
     def unverified(self) -> list[StepAccuracy]:
-        return [s for s in self if not s.audited]
+        return [s for s in self if not s.audited or s.unverified_columns()]
 
     def ok(self, digits: int = 8) -> bool:
         """True when every cell is verified and has at least ``digits`` correct digits."""
@@ -232,6 +316,9 @@ class Audit:
         if not s.audited:
             return f"not verified: {s.reason}"
         bad = s.inaccurate(digits)
+        unverified = s.unverified_columns()
+        if unverified and not bad:
+            return f"{', '.join(column_label(c) for c in unverified)} not verified: {s.extra_reason}"
         if not bad:
             return ""
         parts = []
@@ -239,8 +326,9 @@ class Audit:
         one_cause = len(set(causes)) == 1 and len(causes) == len(bad)
         for c in bad:
             k = s.columns()[c]
-            ref = s.reference_value if c == "value" else s.reference_derivs[c]
-            label = "" if c == "value" else f"d/d{c} "
+            ref = s._true(c)
+            label = column_label(c, s.worst[c][0] if c in s.worst else ())
+            label = f"{label} " if label else ""
             part = f"{label}inaccurate: {k} correct digit{'s' if k != 1 else ''} (true {_shown(ref, digits)})"
             if c in s.culprits and not one_cause:
                 part += f", {s.culprits[c].describe(step)}"
@@ -256,7 +344,7 @@ class Audit:
         for s in self:
             if not s.audited:
                 lines.append(f"{s.step}: not verified: {s.reason}")
-            elif s.inaccurate(digits):
+            elif s.inaccurate(digits) or s.unverified_columns():
                 lines.append(f"{s.step}: {self.note(s.step, digits)}")
         return lines
 
@@ -294,6 +382,15 @@ def _is_scalar(v: Any) -> bool:
 
 
 def _audit(trace: Any, ref: Reference) -> Audit:
+    if getattr(trace, "has_arrays", False):
+        return _audit_arrays(trace)
+    audit = _audit_scalars(trace, ref)
+    if trace.has_adjoints or any(s.derivs2 is not None for s in trace.steps):
+        _add_extra_columns(trace, audit.steps)
+    return audit
+
+
+def _audit_scalars(trace: Any, ref: Reference) -> Audit:
     wrt = tuple(trace.wrt)
     steps: dict[str, StepAccuracy] = {}
     for s in trace.rows:
@@ -310,6 +407,253 @@ def _audit(trace: Any, ref: Reference) -> Audit:
         steps[s.name] = StepAccuracy(s.name, value, derivs, _known(ref.value(s.name), noise["value"]),
                                      {w: _known(ref.deriv(s.name, w), noise[w]) for w in wrt})
     return Audit(steps, wrt, trace, ref)
+
+
+# ---------------------------------------------------------------------------
+# Vector and matrix steps, second derivatives, adjoints: cell by cell
+# ---------------------------------------------------------------------------
+def _cell_digits(f: Any, r: Any, noise: Any) -> Any:
+    """Correct digits of every component of a float (array) against its reference."""
+    shape = np.shape(f)
+    if not shape:
+        return correct_digits(_num(f), _mp(r), _mp(noise))
+    r = np.broadcast_to(np.asarray(r, dtype=object), shape)
+    noise = np.broadcast_to(np.asarray(noise, dtype=object), shape)
+    f = np.asarray(f)
+    out = np.empty(shape, dtype=int)
+    for ix in np.ndindex(*shape):
+        out[ix] = correct_digits(_num(f[ix]), _mp(r[ix]), _mp(noise[ix]))
+    return out
+
+
+def _num(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else float(x) if isinstance(x, int) else x
+
+
+def _mp(x: Any) -> Any:
+    """A reference entry as an mpf (exact 0 and 1 of the seeds may be plain numbers)."""
+    import mpmath
+
+    if isinstance(x, np.generic):
+        x = x.item()
+    return x if type(x).__module__.split(".")[0] == "mpmath" else mpmath.mpf(x)
+
+
+def _diff(a: Any, b: Any) -> Any:
+    """|a - b| entry by entry (the reference's own uncertainty)."""
+    if np.ndim(a):
+        out = np.empty(np.shape(a), dtype=object)
+        b = np.broadcast_to(np.asarray(b, dtype=object), np.shape(a))
+        for ix in np.ndindex(*np.shape(a)):
+            out[ix] = abs(_mp(a[ix]) - _mp(b[ix]))
+        return out
+    return abs(_mp(a) - _mp(b))
+
+
+def _column(f: Any, hi: Any, lo: Any) -> tuple[Any, Any, Any]:
+    """(digits: int or array, worst index, true value there) of one column."""
+    noise = _diff(hi, lo)
+    digits = _cell_digits(f, hi, noise)
+    if not np.ndim(digits):
+        return int(digits), (), _known(_mp(hi), noise)
+    worst = np.unravel_index(int(np.argmin(digits)), np.shape(digits)) if np.size(digits) else ()
+    worst = tuple(int(i) for i in worst)
+    true = None
+    if worst:
+        at = np.broadcast_to(np.asarray(hi, dtype=object), np.shape(digits))[worst]
+        true = _known(_mp(at), np.broadcast_to(np.asarray(noise, dtype=object), np.shape(digits))[worst])
+    return digits, worst, true
+
+
+def _summary(digits: Any) -> int:
+    return int(np.min(digits)) if np.ndim(digits) and np.size(digits) else (int(digits) if not np.ndim(digits)
+                                                                            else MAX_DIGITS)
+
+
+def _audit_arrays(trace: Any) -> Audit:
+    """Every cell of a trace with vector or matrix steps, against the mpmath re-run."""
+    import mpmath
+
+    from .reference import precise_of
+
+    pair = precise_of(trace)
+    wrt = tuple(trace.wrt)
+    steps: dict[str, StepAccuracy] = {}
+    with mpmath.workdps(CHECK_DPS):
+        for s in trace.rows:
+            if s.name in pair.failed:
+                steps[s.name] = StepAccuracy(s.name, None, {w: None for w in wrt}, reason=pair.failed[s.name])
+                continue
+            hi, lo = pair.hi[s.name], pair.lo[s.name]
+            cells, worst, derivs, rderivs = {}, {}, {}, {}
+            v, vw, vt = _column(s.value, hi.value, lo.value)
+            for w in wrt:
+                d, dw, dt = _column(s.derivs.get(w), hi.derivs[w], lo.derivs[w])
+                derivs[w], rderivs[w] = _summary(d), dt
+                if np.ndim(d):
+                    cells[w], worst[w] = d, (dw, dt)
+            if np.ndim(v):
+                cells["value"], worst["value"] = v, (vw, vt)
+            steps[s.name] = StepAccuracy(s.name, _summary(v), derivs, vt, rderivs, cells=cells, worst=worst)
+    if trace.has_adjoints or any(s.derivs2 is not None for s in trace.steps):
+        _add_extra_columns(trace, steps)
+    return Audit(steps, wrt, trace, None)
+
+
+def _add_extra_columns(trace: Any, steps: dict[str, StepAccuracy]) -> None:
+    """Second derivatives and adjoints of every audited row, against the mpmath re-run."""
+    import dataclasses
+
+    import mpmath
+
+    from .reference import precise_of
+
+    pair = precise_of(trace)
+    with mpmath.workdps(CHECK_DPS):
+        for s in trace.rows:
+            a = steps.get(s.name)
+            if a is None or not a.audited:
+                continue
+            columns: dict[str, Any] = {}
+            if s.derivs2 is not None:
+                for key in dict.keys(s.derivs2):
+                    columns[f"d2:{key}"] = (dict.__getitem__(s.derivs2, key), "derivs2", key)
+            if trace.has_adjoints and s.adjoint is not None:
+                columns["adjoint"] = (s.adjoint, "adjoint", None)
+            if not columns:
+                continue
+            extra, extra_ref, cells, worst = {}, {}, dict(a.cells), dict(a.worst)
+            reason = ""
+            for col, (f, kind, key) in columns.items():
+                if not pair.whole or s.name in pair.failed:
+                    extra[col] = None
+                    reason = "the high-precision re-run of the trace failed " \
+                             f"({next(iter(pair.failed.values()), 'second derivatives or adjoints')})"
+                    continue
+                hi, lo = pair.hi[s.name], pair.lo[s.name]
+                if kind == "adjoint":
+                    h, l = hi.adjoint, lo.adjoint
+                else:
+                    h, l = dict.__getitem__(hi.derivs2, key), dict.__getitem__(lo.derivs2, key)
+                d, dw, dt = _column(f, h, l)
+                extra[col], extra_ref[col] = _summary(d), dt
+                if np.ndim(d):
+                    cells[col], worst[col] = d, (dw, dt)
+            steps[s.name] = dataclasses.replace(a, extra=extra, extra_reference=extra_ref, cells=cells,
+                                                worst=worst, extra_reason=reason)
+
+
+def _value_drops(trace: Any, acc: dict[str, StepAccuracy]) -> dict[str, list]:
+    """Per step, the operations whose value lost ``DROP`` or more digits against their
+    least accurate operand: ``[(drop, Culprit), …]`` (float and mpmath results of every
+    sub-expression, componentwise; an array counts by its least accurate component)."""
+    import mpmath
+
+    from .evaluate import Evaluator
+    from .program import BinOp, Call, Index, ListLit, Name, UnaryOp
+    from .reference import precise_of
+
+    pair = precise_of(trace)
+    env_f = {s.name: s.value for s in trace.rows}
+    env_r = {s.name: pair.hi[s.name].value for s in trace.rows if s.name not in pair.failed}
+    out: dict[str, list] = {}
+    with mpmath.workdps(CHECK_DPS):
+        for s in trace.steps:
+            if s.name not in env_r or s.node is None:
+                continue
+            memo: dict[int, int] = {}
+            found = []
+
+            def digits(node: Any) -> int:
+                key = id(node)
+                if key not in memo:
+                    if type(node) is Name:
+                        a = acc.get(node.id)
+                        memo[key] = a.value if a is not None and a.value is not None else MAX_DIGITS
+                    else:
+                        f = Evaluator().evaluate(node, env_f)
+                        r = Evaluator(precise=True).evaluate(node, env_r)
+                        memo[key] = _summary(_cell_digits(f, r, 0))
+                        kids = _children(node)
+                        before = min([digits(k) for k in kids], default=MAX_DIGITS)  # every operation visited
+                        if kids and type(node) is not UnaryOp:  # a sign is exact
+                            if before - memo[key] >= DROP:
+                                found.append((before - memo[key], _array_culprit(s.name, node, f, r, kids, env_r,
+                                                                                before, memo[key])))
+                return memo[key]
+
+            try:
+                with np.errstate(all="ignore"):
+                    digits(s.node)
+            except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError):
+                continue
+            out[s.name] = found
+    return out
+
+
+def _children(node: Any) -> list:
+    from .program import BinOp, Call, Index, ListLit, UnaryOp
+
+    t = type(node)
+    if t is BinOp:
+        return [node.left, node.right]
+    if t is Call:
+        return list(node.args)
+    if t is UnaryOp:
+        return [node.operand]
+    if t is Index:
+        return [node.target]
+    if t is ListLit:
+        return list(node.items)
+    return []
+
+
+def _array_culprit(step: str, node: Any, f: Any, r: Any, kids: list, env_r: dict, before: int,
+                   after: int) -> Culprit:
+    import mpmath
+
+    from .evaluate import Evaluator
+    from .program import BinOp
+
+    fa, ra = np.ravel(np.asarray(f, dtype=float)), np.ravel(np.asarray(r, dtype=object))
+    i = int(np.argmax([abs(_mp(x) - _mp(y)) / (abs(_mp(y)) or 1) for x, y in zip(fa, ra)])) if fa.size > 1 else 0
+    fv, rv = float(fa[i]) if fa.size else 0.0, _mp(ra[i]) if ra.size else mpmath.mpf(0)
+    if math.isinf(fv) and mpmath.isfinite(rv):
+        kind = "overflow"
+    elif abs(fv) < 2.2250738585072014e-308 and rv != 0 and abs(rv) < mpmath.mpf(2) ** -1022:
+        kind = "underflow"
+    elif type(node) is BinOp and node.op in "+-":
+        ops = [np.ravel(np.asarray(Evaluator(precise=True).evaluate(k, env_r), dtype=object)) for k in kids]
+        ops = [_mp(o[i] if o.size > 1 else o[0]) for o in ops]
+        kind = "cancellation" if _cancels(ops, rv) else "ill-conditioned"
+    else:
+        kind = "ill-conditioned"
+    return Culprit(step, _text_of(node), kind, before, after)
+
+
+def _largest_drop(drops: dict[str, list], trace: Any, name: str, whole: bool) -> Culprit | None:
+    """The operation that lost the most digits among the steps ``name`` is computed from
+    (itself included), or in the whole trace (``whole``: adjoints read every step)."""
+    if whole:
+        cone = set(drops)
+    else:
+        deps = {s.name: s.deps for s in trace.steps}
+        cone, todo = set(), [name]
+        while todo:
+            n = todo.pop()
+            if n in cone:
+                continue
+            cone.add(n)
+            todo.extend(deps.get(n, ()))
+    best = None
+    for n in sorted(cone):
+        for drop, c in drops.get(n, ()):
+            # a cancellation explains a loss better than an ill-conditioned operation of
+            # about the same size (log(p) near p = 1 loses what 1 - p loses, for the same reason)
+            score = drop + (DROP if c.kind == "cancellation" else 0)
+            if best is None or score > best[0]:
+                best = (score, c)
+    return best[1] if best else None
 
 
 class _Culprits:

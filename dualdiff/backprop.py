@@ -46,11 +46,12 @@ def array_adjoints(trace: Any) -> dict[str, Any]:
     values = {s.name: s.value for s in trace.rows}
     adj: dict[str, Any] = {s.name: _zeros(s.value) for s in trace.rows}
     adj[out.name] = 1.0
+    precise = getattr(trace, "precise", False)  # the mpmath re-evaluation of dualdiff.reference
     for step in reversed(trace.steps):
         g = adj[step.name]
         if not np.any(g):
             continue
-        _Sweep(values, adj).back(step.node, g)
+        _Sweep(values, adj, precise).back(step.node, g)
     return adj
 
 
@@ -61,15 +62,17 @@ def _zeros(v: Any) -> Any:
 class _Sweep:
     """Backpropagates one step's adjoint through its expression tree."""
 
-    def __init__(self, values: Mapping[str, Any], adj: dict[str, Any]):
+    def __init__(self, values: Mapping[str, Any], adj: dict[str, Any], precise: bool = False):
         self.values = values
         self.adj = adj
         self.memo: dict[int, Any] = {}
+        self.precise = precise
+        self.dtype = object if precise else float  # mpf entries stay mpf
 
     def value(self, node: Any) -> Any:
         key = id(node)
         if key not in self.memo:
-            self.memo[key] = Evaluator().evaluate(node, self.values)
+            self.memo[key] = Evaluator(precise=self.precise).evaluate(node, self.values)
         return self.memo[key]
 
     def back(self, node: Any, g: Any) -> None:
@@ -104,6 +107,10 @@ class _Sweep:
         if f in ("sum", "mean"):
             x = self.value(node.args[0])
             scale = 1.0 if f == "sum" else 1.0 / np.size(x)
+            if self.precise and f == "mean":
+                import mpmath
+
+                scale = mpmath.mpf(1) / np.size(x)
             self.back(node.args[0], np.broadcast_to(np.asarray(g) * scale, np.shape(x)).copy())
         elif f == "max" and len(node.args) == 1:
             self.back(node.args[0], A.vjp_amax(g, self.value(node.args[0])))
@@ -114,7 +121,7 @@ class _Sweep:
             self.back(node.args[0], ga)
             self.back(node.args[1], gb)
         elif RULES[f].vector:
-            x = np.asarray(self.value(node.args[0]), dtype=float)
+            x = np.asarray(self.value(node.args[0]), dtype=self.dtype)
             k = x.size
             tag = new_tag()
             y = getattr(F, f)(Dual(x, np.eye(k).reshape(x.shape + (k,)), tag, k))

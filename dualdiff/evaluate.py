@@ -99,23 +99,37 @@ class Evaluator:
 
     MAX_EXACT_EXPONENT = 10_000  # sympy would try to expand 9**(9**9) exactly
 
-    def __init__(self, exact: bool = False):
+    def __init__(self, exact: bool = False, precise: bool = False):
         self.exact = exact
+        self.precise = precise  # mpmath: literals are the decimals written, pi and e at working precision
         self.kinks: list[str] = []
         if exact:
             import sympy
 
             self._sympy = sympy
+        if precise:
+            import mpmath
+
+            self._mpmath = mpmath
 
     def number(self, node: Num) -> Any:
         if self.exact:
             frac = exact_fraction(node.text, "a number of the program") if node.text else Fraction(node.value)
             return self._sympy.Rational(frac.numerator, frac.denominator)
+        if self.precise:  # the literal 0.1 is 1/10, not the binary float nearest to it
+            mp = self._mpmath
+            try:
+                return mp.mpf(node.text.replace("_", "")) if node.text else mp.mpf(node.value)
+            except (ValueError, TypeError):
+                f = Fraction(node.value)
+                return mp.mpf(f.numerator) / f.denominator
         return float(node.value)
 
     def const(self, name: str) -> Any:
         if self.exact:
             return self._sympy.pi if name == "pi" else self._sympy.E
+        if self.precise:
+            return +self._mpmath.pi if name == "pi" else +self._mpmath.e
         return math.pi if name == "pi" else math.e
 
     def evaluate(self, node: Any, env: Mapping[str, Any]) -> Any:

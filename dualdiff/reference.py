@@ -48,7 +48,8 @@ import numpy as np
 from .dual import Dual
 from .errors import kinks_marked_elsewhere
 
-__all__ = ["REFERENCE_DPS", "CHECK_DPS", "Reference", "reference_of", "evaluate_reference", "to_mpf"]
+__all__ = ["REFERENCE_DPS", "CHECK_DPS", "Reference", "reference_of", "evaluate_reference", "to_mpf",
+           "PreciseTrace", "precise_of", "precise_trace"]
 
 REFERENCE_DPS = 40   # digits of the first evaluation (≥ 30: SPEC §5)
 CHECK_DPS = 60       # digits of the second; the reference is this one, checked against the first
@@ -348,3 +349,164 @@ def _recompute(trace: Any) -> Reference:
                 cols[w] = abs(derivs[name][w] - lo_ders[name][w])
             noise[name] = cols
     return Reference(values, derivs, noise, tuple(trace.wrt), failed, own=False)
+
+
+# ---------------------------------------------------------------------------
+# The whole trace at high precision: vector and matrix steps, second derivatives, adjoints
+# ---------------------------------------------------------------------------
+_PAIR_KEY = "_dualdiff_precise_pair"
+
+
+@dataclass(frozen=True)
+class PreciseTrace:
+    """The float trace re-run with mpmath numbers, twice (``REFERENCE_DPS`` and ``CHECK_DPS``).
+
+    ``hi`` and ``lo`` are :class:`dualdiff.trace.Trace` objects of mpf numbers (object
+    arrays for vector and matrix steps) with the float trace's steps, ``wrt``, second
+    derivatives and adjoints; ``hi`` (60 digits) is the reference, ``|hi - lo|`` its own
+    uncertainty.  ``failed`` names the steps the re-run could not compute (and every step
+    computed from them); ``whole`` is False when second derivatives or adjoints could not
+    be re-run because a step failed.
+    """
+
+    hi: Any
+    lo: Any
+    failed: dict[str, str]
+    whole: bool
+
+
+def precise_of(trace: Any) -> PreciseTrace:
+    """The high-precision re-run of a float trace, computed on first use and cached.
+
+    >>> import dualdiff as dd
+    >>> t = dd.trace_program("z = [36, -2]\\np = sigmoid(z)\\nL = -log(1 - p[0])", adjoints=True)
+    >>> float(precise_of(t).hi["L"].value), float(precise_of(t).hi["p"].adjoint[0]) > 4e15
+    (36.0, True)
+    """
+    cached = vars(trace).get(_PAIR_KEY)
+    if cached is None:
+        hi, failed, whole = precise_trace(trace, CHECK_DPS)
+        lo, lo_failed, lo_whole = precise_trace(trace, REFERENCE_DPS)
+        for name, why in lo_failed.items():
+            failed.setdefault(name, why)
+        cached = PreciseTrace(hi, lo, failed, whole and lo_whole)
+        vars(trace)[_PAIR_KEY] = cached
+    return cached
+
+
+def _mp_array(v: Any, dps: int) -> Any:
+    if isinstance(v, np.ndarray):
+        out = np.empty(v.shape, dtype=object)
+        for ix in np.ndindex(*v.shape):
+            out[ix] = to_mpf(v[ix].item() if isinstance(v[ix], np.generic) else v[ix], dps)
+        return out
+    return to_mpf(v, dps)
+
+
+class _AssignmentOf:
+    """A trace step in the shape ``second.second_derivatives`` reads (an assignment)."""
+
+    is_input = False
+
+    def __init__(self, step: Any):
+        self.target, self.expr = step.name, step.node
+
+
+@kinks_marked_elsewhere
+def precise_trace(trace: Any, dps: int) -> tuple[Any, dict[str, str], bool]:
+    """One mpmath run of a float trace at ``dps`` digits: ``(Trace, failed, whole)``.
+
+    Every step's expression is evaluated with :class:`dualdiff.evaluate.Evaluator` in its
+    precise mode (literals as the decimals written, ``pi`` and ``e`` at ``dps`` digits),
+    inputs read as the decimals they print as, one multi-direction Dual over every ``wrt``
+    input component; then, as the float trace has them, second derivatives
+    (``dualdiff.second``) and adjoints (the same reverse sweeps), in mpmath.
+    """
+    import mpmath
+
+    from .dual import Dual, full_deriv, new_tag
+    from .evaluate import Evaluator
+    from .trace import Step, Trace
+
+    wrt = list(trace.wrt)
+    failed: dict[str, str] = {}
+    with mpmath.workdps(dps):
+        one, zero = mpmath.mpf(1), mpmath.mpf(0)
+        values: dict[str, Any] = {}
+        for s in trace.input_steps:
+            try:
+                values[s.name] = _mp_array(s.value, dps)
+            except (TypeError, ValueError) as exc:
+                failed[s.name] = f"input is not a number ({exc})"
+        blocks, offset = {}, 0
+        for w in wrt:
+            shape = tuple(np.shape(trace.inputs[w]))
+            size = int(np.prod(shape)) if shape else 1
+            blocks[w] = (offset, size, shape)
+            offset += size
+        ndir = offset
+        tag = new_tag()
+
+        def seed(name: str, v: Any) -> Any:
+            off, size, shape = blocks[name]
+            if ndir == 1:
+                return Dual(v, one, tag, 0)
+            d = np.full((size, ndir), zero, dtype=object)
+            for i in range(size):
+                d[i, off + i] = one
+            return Dual(v, d.reshape(shape + (ndir,)) if shape else d[0], tag, ndir)
+
+        def unpack(y: Any) -> tuple[Any, dict[str, Any]]:
+            if type(y) is Dual and y.tag == tag:
+                value = y.value
+                d = np.asarray(full_deriv(y), dtype=object)
+                if ndir == 1:
+                    d = d[..., None]
+            else:
+                value = y
+                d = np.full(np.shape(y) + (ndir,), zero, dtype=object)
+            vshape = tuple(np.shape(value))
+            out = {}
+            for w, (off, size, shape) in blocks.items():
+                block = d[..., off:off + size].reshape(vshape + shape)
+                out[w] = block[()] if block.ndim == 0 else block
+            return (value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value), out
+
+        env: dict[str, Any] = {}
+        input_steps = []
+        for s in trace.input_steps:
+            if s.name in failed:
+                continue
+            v = values[s.name]
+            env[s.name] = seed(s.name, v) if s.name in blocks else v
+            input_steps.append(Step(s.name, "input", v, unpack(env[s.name])[1], None, 0, True))
+        steps = []
+        for s in trace.steps:
+            broken = [d for d in s.deps if d in failed or d not in env]
+            if broken:
+                failed[s.name] = f"computed from {', '.join(broken)}, which has no reference"
+                continue
+            try:
+                y = Evaluator(precise=True).evaluate(s.node, env)
+                value, derivs = unpack(y)
+            except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError) as exc:
+                failed[s.name] = f"the high-precision evaluation fails: {_shorten(str(exc))}"
+                continue
+            env[s.name] = y
+            steps.append(Step(s.name, s.expr, value, derivs, s.node, s.line))
+        whole = not failed
+        pt = Trace(steps, {k: values[k] for k in values}, wrt, input_steps, False, False,
+                   getattr(trace, "source", ""), precise=True)
+        if whole and steps and wrt and any(s.derivs2 is not None for s in trace.steps):
+            from .second import second_derivatives
+
+            try:
+                second_derivatives(pt, [_AssignmentOf(s) for s in trace.steps], values, False, precise=True)
+            except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError):
+                whole = False
+        if whole and steps and trace.has_adjoints:
+            try:
+                pt.compute_adjoints()
+            except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError, TypeError):
+                whole = False
+    return pt, failed, whole

@@ -181,21 +181,29 @@ def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bo
     rows = []
     for s, ix in component_rows(trace):
         first = not ix or not any(ix)
-        bad = set(audit[s.name].inaccurate(digits)) if audit is not None and s.name in audit.steps else set()
-        mark = {c: "*" if c in bad else "" for c in ("value", *trace.wrt)}
+        acc = audit[s.name] if audit is not None and s.name in audit.steps else None
+        bad = set(acc.inaccurate(digits)) if acc is not None else set()
+
+        def mark(column: str, idx: tuple) -> str:
+            """``*`` on a cell with fewer correct digits than shown (the note says how many)."""
+            if column not in bad:
+                return ""
+            k = acc.cell(column, idx)
+            return "*" if k is not None and k < digits else ""
+
         shown = show_name(s.name, family)
         name = (Markup if isinstance(shown, Markup) else str)(shown + _idx_text(ix))
         expr = show_expr(s, family) if first else ("input" if s.is_input else "")
-        row = [name, expr, format_number(_cell(s.value, ix), digits) + mark["value"]]
+        row = [name, expr, format_number(_cell(s.value, ix), digits) + mark("value", ix)]
         if exact_forms and trace.exact:
             row.append(_short_exact(s.value))
-        row += [format_number(_cell(s.derivs.get(w), ix + wix), digits) + mark[w] for w, wix in dcols]
+        row += [format_number(_cell(s.derivs.get(w), ix + wix), digits) + mark(w, ix + wix) for w, wix in dcols]
         if d2cols:
             d2 = s.derivs2 or {}
             row += [format_number(_cell(d2.get(key) if key in d2 else None, ix + ia + ib), digits)
-                    for key, _, _, ia, ib in d2cols]
+                    + mark(f"d2:{key}", ix + ia + ib) for key, _, _, ia, ib in d2cols]
         if adjoints:
-            row.append(format_number(_cell(s.adjoint, ix), digits))
+            row.append(format_number(_cell(s.adjoint, ix), digits) + mark("adjoint", ix))
         if check is not None:
             row.append("" if s.is_input or not first else check.verdict_for(s.name))
         if notes:
@@ -216,8 +224,6 @@ def _short_exact(v: Any) -> str:
 
 def _audit_of(trace: Any) -> Any:
     """The precision audit of a float trace; None for exact/mpmath traces (and non-traces)."""
-    if getattr(trace, "has_arrays", False):
-        return None  # the audit re-evaluates scalar steps; vector traces are not audited (yet)
     audit = getattr(trace, "audit", None)
     return audit() if callable(audit) else None
 
@@ -342,9 +348,6 @@ def trace_to_dict(trace: Any, digits: int = 8) -> dict:
                            "wrt": list(trace.wrt), "steps": steps}
     if trace.has_adjoints:
         out["input_adjoints"] = {s.name: json_value(s.adjoint) for s in trace.input_steps}
-    if getattr(trace, "has_arrays", False) and not trace.exact:
-        # said, not implied: the precision audit does not cover vector traces yet
-        out["accuracy"] = "not audited: vector and matrix traces are not re-evaluated in high precision yet"
     return out
 
 

@@ -74,8 +74,12 @@ def _blocks(trace: Any) -> tuple[dict[str, tuple[int, int, tuple]], int]:
     return blocks, offset
 
 
-def second_derivatives(trace: Any, assignments: list, values: Mapping[str, Any], exact: bool) -> None:
-    """Fill ``Step.derivs2`` of every row of ``trace`` (inputs: all zero)."""
+def second_derivatives(trace: Any, assignments: list, values: Mapping[str, Any], exact: bool,
+                       precise: bool = False) -> None:
+    """Fill ``Step.derivs2`` of every row of ``trace`` (inputs: all zero).
+
+    ``precise``: the values are mpmath numbers (the re-evaluation of ``dualdiff.reference``);
+    literals are read as decimals and the Hessians kept as object arrays of mpf."""
     blocks, n = _blocks(trace)
     if n > MAX_SECOND_ORDER_PASSES:
         raise ProgramError(f"second derivatives with respect to {n} input components would take {n} passes "
@@ -96,13 +100,13 @@ def second_derivatives(trace: Any, assignments: list, values: Mapping[str, Any],
         for a in assignments:
             if a.is_input:
                 continue
-            y = Evaluator(exact).evaluate(a.expr, env)
+            y = Evaluator(exact, precise).evaluate(a.expr, env)
             env[a.target] = y
-            hess[a.target][i] = _row(y, tout, tin, n, exact)
+            hess[a.target][i] = _row(y, tout, tin, n, exact or precise)
     for step in trace.steps:
         rows = hess[step.name]
         vshape = tuple(np.shape(step.value))
-        H = _stack_rows(rows, vshape, n, exact)  # shape: step + (n, n)
+        H = _stack_rows(rows, vshape, n, exact or precise)  # shape: step + (n, n)
         step.derivs2 = _split(H, blocks, trace.wrt, vshape, exact)
     for step in trace.input_steps:
         vshape = tuple(np.shape(step.value))

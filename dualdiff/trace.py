@@ -101,6 +101,7 @@ class Trace:
     exact: bool = False
     has_adjoints: bool = False
     source: str = ""
+    precise: bool = False  # an mpmath re-evaluation (dualdiff.reference): literals as decimals
 
     # -- navigation ----------------------------------------------------------
     @property
@@ -156,11 +157,11 @@ class Trace:
     def _run(self, node: Any, scope: Mapping[str, Any]) -> Any:
         """``node`` evaluated in ``scope``: compiled once for scalar floats (every carried
         cell of every submission re-evaluates a step), by the Evaluator otherwise."""
-        if not self.exact and all(_float_scalar(v) for v in scope.values()):
+        if not self.exact and not self.precise and all(_float_scalar(v) for v in scope.values()):
             fn = compiled_scalar(node)
             if fn is not None:
                 return fn(scope)
-        return Evaluator(self.exact).evaluate(node, scope)
+        return Evaluator(self.exact, self.precise).evaluate(node, scope)
 
     def local_partials(self, step: Step | str) -> dict[str, Any]:
         """∂step/∂operand for each name the step uses, at the trace's own values."""
@@ -253,8 +254,6 @@ class Trace:
 
     def audit(self):
         """The precision audit (``dualdiff.audit``); ``None`` for exact and mpmath traces."""
-        if self.has_arrays:
-            return None  # the audit re-evaluates scalar steps: vector traces are not audited yet
         from .audit import audit_of
 
         return audit_of(self)

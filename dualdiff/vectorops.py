@@ -278,14 +278,21 @@ def vjp_matmul(g: Any, a: Any, b: Any) -> tuple[Any, Any]:
     return g @ b.T, a.T @ g
 
 
+def _zeros_for(g: Any, shape: tuple[int, ...]) -> _ndarray:
+    """Zeros that can hold g's numbers: floats, or objects (mpmath numbers stay mpmath)."""
+    if type(g) is float or (isinstance(g, _ndarray) and g.dtype != object) or isinstance(g, (int, np.number)):
+        return np.zeros(shape)
+    return np.zeros(shape).astype(object)
+
+
 def vjp_index(g: Any, shape: tuple[int, ...], idx: tuple[int, ...]) -> _ndarray:
-    out = np.zeros(shape)
+    out = _zeros_for(g, shape)
     out[idx] = g
     return out
 
 
 def vjp_amax(g: Any, x: Any) -> _ndarray:
-    out = np.zeros(np.shape(x))
+    out = _zeros_for(g, np.shape(x))
     tied = _tied(x)
     for ix in tied:
         out[ix] += g / len(tied)
