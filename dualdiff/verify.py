@@ -576,11 +576,15 @@ def truths(trace: Any) -> tuple[dict[tuple[str, str], Truth], list[str]]:
 
     notes: list[str] = []
     try:
-        ref = reference_of(trace)
-        bounds = kink_bounds(trace)
+        # a component view (vector steps): the components of the whole trace's mpmath re-run
+        ref = _PreciseRows(trace) if getattr(trace, "components_of", None) is not None else reference_of(trace)
     except Exception as exc:  # the float trace still judges; never a crash over the reference
-        ref, bounds = None, {}
+        ref = None
         notes.append(f"note: no high-precision reference ({type(exc).__name__}); judged against the float trace")
+    try:
+        bounds = kink_bounds(trace)
+    except Exception:  # no intervals: the trace's convention still judges
+        bounds = {}
     out: dict[tuple[str, str], Truth] = {}
     fallback = []
     for s in trace.rows:
@@ -603,6 +607,41 @@ def truths(trace: Any) -> tuple[dict[tuple[str, str], Truth], list[str]]:
     return out, notes
 
 
+class _PreciseRows:
+    """The high-precision values and derivatives of a trace's rows, from the mpmath re-run
+    of the whole trace (``reference.precise_of``); a component view's rows are the
+    components of its vector trace's re-run.  ``has`` is False for a row the re-run could
+    not compute (then the float trace judges it, and a note says so)."""
+
+    def __init__(self, trace: Any):
+        from .reference import precise_of
+
+        from .handvectors import component_trace
+
+        parent = getattr(trace, "components_of", None)
+        pt = precise_of(parent if parent is not None else trace)
+        hi = component_trace(pt.hi) if parent is not None else pt.hi  # with derivs2 per component
+        failed = set(pt.failed)
+        self.rows = {}
+        for s in hi.rows:
+            if s.name.split("[")[0] not in failed:  # a component row "z1[0]" belongs to step z1
+                self.rows[s.name] = s
+        self.whole = pt.whole
+
+    def has(self, name: str) -> bool:
+        return name in self.rows
+
+    def value(self, name: str) -> Any:
+        return self.rows[name].value
+
+    def deriv(self, name: str, w: str) -> Any:
+        return self.rows[name].derivs[w]
+
+    def deriv2(self, name: str, key: str) -> Any:
+        d2 = self.rows[name].derivs2
+        return None if d2 is None or key not in d2 else d2[key]
+
+
 def _second_truths(trace: Any, out: dict[tuple[str, str], Truth], notes: list[str]) -> None:
     """Truths of the second-derivative cells (``d²/dw²``, ``d²/dw db``), with the interval
     of one-sided second derivatives at kinks."""
@@ -612,13 +651,28 @@ def _second_truths(trace: Any, out: dict[tuple[str, str], Truth], notes: list[st
         bounds = kink_bounds2(trace)
     except Exception:  # never a crash over the intervals: the trace's convention still judges
         bounds = {}
+    try:
+        ref: Any = _PreciseRows(trace)
+        if not ref.whole:
+            ref = None
+    except Exception:  # the float trace still judges; the note says so
+        ref = None
     cols = second_columns(trace)
+    fallback = []
     for s in trace.rows:
         d2 = s.derivs2 or {}
         for col, key in cols.items():
-            v = d2[key] if key in d2 else None
-            out[(s.name, col)] = Truth(_float(v), None, bounds.get(s.name, {}).get(key))
-    notes.append("note: second derivatives judged against the float trace (no high-precision reference for them)")
+            precise = ref.deriv2(s.name, key) if ref is not None and ref.has(s.name) else None
+            if precise is None:
+                v = d2[key] if key in d2 else None
+                out[(s.name, col)] = Truth(_float(v), None, bounds.get(s.name, {}).get(key))
+                if s.name not in fallback:
+                    fallback.append(s.name)
+            else:
+                out[(s.name, col)] = Truth(_float(precise), precise, bounds.get(s.name, {}).get(key))
+    if fallback:
+        notes.append("note: second derivatives judged against the float trace (no high-precision reference): "
+                     + ", ".join(fallback))
 
 
 def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,

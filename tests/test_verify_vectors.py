@@ -439,3 +439,40 @@ def test_any_bracket_text_is_read_or_refused_never_a_crash(text):
 def test_deeply_nested_brackets_are_refused_quickly():
     cell = make_cell("[" * 2000 + "1" + "]" * 2000, None)
     assert cell.number is None and cell.problem
+
+
+# ---------------------------------------------------------------------------------------
+# vector cells are judged against the high-precision reference, not the float trace
+# ---------------------------------------------------------------------------------------
+def test_vector_cells_are_judged_against_the_high_precision_reference():
+    # sum(softmax(z)) is exactly 1 and its derivatives exactly 0 (by hand); the float trace
+    # has 2.08e-17 and 1.39e-17, which a student's exact 0 must not be judged against
+    report = softmax().verify(md_lists(softmax_closed(), "z") + "| total | 1 | [0, 0, 0] |\n")
+    assert report.ok, report.summary()
+    assert all(c.verdict == "correct" for c in report.cells if c.step == "total")
+    assert not any("float trace" in n for n in report.notes)
+    # z1[0] = 0.5 - 0.1 - 0.3 + 0.2 + 0.01 = 0.31 exactly (float: 0.31000000000000005)
+    t = two_layer()
+    md = "| step | value |\n|---|---|\n| z1 | [0.31, 0.18] |\n"
+    cells = {c.step: c for c in t.verify(md).cells if c.column == "value"}
+    assert cells["z1[0]"].verdict == "correct" and cells["z1[1]"].verdict == "correct"
+    assert not any("float trace" in n for n in t.verify(md).notes)
+
+
+def test_second_derivative_cells_are_judged_against_the_high_precision_reference():
+    t = dd.trace_program(NETS / "sigmoid_hessian.dd", wrt=["w", "b"], order=2)
+    report = t.verify({"J": ("0.0835502",)})
+    assert not any("float trace" in n for n in report.notes)
+    # d²/dw² of (w x + b)**2 at w = 0.1, x = 3, b = 0.2: 2 x² = 18 exactly (float products of 0.1)
+    t = dd.trace_program("w = 0.1\nx = 3\nb = 0.2\nq = (w * x + b) ** 2", wrt=["w", "b"], order=2)
+    report = t.verify("| step | value | d/dw | d/db | d²/dw² | d²/dw db | d²/db² |\n|---|---|---|---|---|---|---|\n"
+                      "| q | 0.25 | 3 | 1 | 18 | 6 | 2 |\n")
+    assert report.ok, report.table()
+
+
+def test_vector_second_derivatives_are_judged_against_the_high_precision_reference():
+    t = dd.trace_program("z = [1, 2]\ns = softmax(z)\nL = -log(s[0])", wrt=["z"], order=2)
+    # -s0 s1 = -e^3 / (e + e^2)^2 = -0.196611933241... (by hand)
+    report = t.verify("| step | value | d²/dz[0] dz[1] |\n|---|---|---|\n| L | 1.31326169 | -0.19661193 |\n")
+    assert not report.notes
+    assert {c.column: c.verdict for c in report.cells if c.step == "L"}["d²/dz[0] dz[1]"] == "correct"
