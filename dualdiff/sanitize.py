@@ -42,7 +42,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["Markup", "one_line", "latex_text", "csv_cell", "csv_text", "markdown_text", "cell", "dumps",
+__all__ = ["Markup", "one_line", "latex_text", "csv_cell", "csv_text", "markdown_text", "wiki_text", "cell", "dumps",
            "finite_json"]
 
 
@@ -171,10 +171,60 @@ _HTML_FORMATS = {"html", "unsafehtml"}
 _CSV_FORMATS = {"csv", "tsv"}
 
 
+# --------------------------------------------------------------------------- wiki and markup tables
+def _entities(chars: str) -> dict[str, str]:
+    return {c: f"&#{ord(c)};" for c in chars}
+
+
+def _backslashed(chars: str) -> dict[str, str]:
+    return {c: "\\" + c for c in chars}
+
+
+# Each language's own escape for the characters that are markup in it (cell separators,
+# links, templates, macros, inline formatting, raw HTML): reStructuredText and Jira take a
+# backslash; MediaWiki, Textile, AsciiDoc and MoinMoin numeric character references; Org
+# its \vert{} entity for the cell bar, and a zero-width space to break @@export@@ snippets,
+# [[links]] and {{{macros}}}.  A cell that is a plain number keeps its minus sign.
+_WIKI_ESCAPES: dict[str, dict[str, str]] = {
+    "rst": _backslashed("\\`*_|:<>[]"),
+    "jira": _backslashed("\\|{}[]*_!^~+?#-"),
+    "youtrack": _backslashed("\\|{}[]*_!^~+?#-"),
+    "mediawiki": _entities("|!{}[]<>&'~_=*#:;"),
+    "textile": _entities("|*_\"!@%^~+-[]{}<>&=()?"),
+    "asciidoc": _entities("|*_+`#^~{}[]<>&:\\"),
+    "moinmoin": _entities("|'[]{}<>&_^,~-`=*"),
+}
+_ORG = {"|": "\\vert{}", "@@": "@\u200b@", "[[": "[\u200b[", "{{{": "{\u200b{{"}
+
+
+def wiki_text(text: Any, fmt: str) -> str:
+    r"""User text for a cell of the wiki/markup table format ``fmt`` (rst, mediawiki, jira,
+    textile, asciidoc, moinmoin, youtrack, orgtbl): one line, every character that is
+    markup in that language escaped its own way, so a cell cannot end the cell or the
+    row, link, embed, include or run anything.
+
+    >>> wiki_text("a || b [[Main Page]] {{evil}}", "mediawiki")
+    'a &#124;&#124; b &#91;&#91;Main Page&#93;&#93; &#123;&#123;evil&#125;&#125;'
+    >>> print(wiki_text("`x <http://e.vil>`_", "rst"), wiki_text("-0.84", "jira"))
+    \`x \<http\://e.vil\>\`\_ -0.84
+    """
+    s = one_line(text)
+    if _CSV_NUMBER.fullmatch(s.strip()) or not s:
+        return s
+    if fmt == "orgtbl":
+        for a, b in _ORG.items():
+            s = s.replace(a, b)
+        return s
+    table = _WIKI_ESCAPES[fmt]
+    return "".join(table.get(ch, ch) for ch in s)
+
+
 def cell(text: Any, fmt: str) -> str:
     """One table cell of user text, escaped for table format ``fmt`` (Markup passes)."""
     if isinstance(text, Markup):
         return str(text)
+    if fmt in _WIKI_ESCAPES or fmt == "orgtbl":
+        return wiki_text(text, fmt)
     if fmt in _LATEX_FORMATS:
         return latex_text(text)
     if fmt in _MARKDOWN_FORMATS:
