@@ -7,6 +7,8 @@ catalogue's number slips (digits transposed, sign, decimal point, another cell c
 operations themselves; this module computes them for every component at once, from the
 array trace (``Trace.component_view().components_of``):
 
+* the chain-rule factor missing (f'(z) written in every column), the product rule with
+  one term (``u'·v`` of ``dot(u, v)`` or ``u * v``);
 * the derivative rule of another function, elementwise (the confusion table of
   :mod:`dualdiff.diagnose`, with relu'(z) taken as z) and for softmax (its diagonal
   written s instead of s(1 - s); the cross terms -s_i s_j dropped);
@@ -47,6 +49,7 @@ _MOVES: tuple[Callable[[float], float], ...] = (
     lambda v: v + 1, lambda v: v - 1, lambda v: 2 * v, lambda v: v / 2, lambda v: -v,
     lambda v: 0.0, lambda v: 1.0, lambda v: 10 * v, lambda v: v / 10)
 _ROUND_DIGITS = (2, 3, 4)
+_NOT_ELEMENTWISE = {"softmax", "sum", "mean", "dot", "max", "transpose", "logsumexp"}
 _MAX_POINTS = 400           # re-evaluations of the whole trace for "another point"
 _MAX_NUMBERS = 4_000_000    # ... and the numbers they may compute in all
 
@@ -199,6 +202,9 @@ class VectorHypotheses:
 
         for sub in subs:
             if type(sub) is Call and len(sub.args) == 1:
+                if sub.func not in _NOT_ELEMENTWISE:
+                    yield from run("chain-missing", f"{sub.func}'({_text(sub.args[0])}) without the chain-rule factor",
+                                   hooks={sub.func: self._no_chain(sub.func)})
                 for tree, why in self.confusions.get(sub.func, ()):
                     yield from run("wrong-rule", why, hooks={sub.func: self._confusion(sub.func, tree)})
                 if sub.func == "softmax":
@@ -206,7 +212,15 @@ class VectorHypotheses:
                                    hooks={"softmax": self._softmax(True)})
                     yield from run("wrong-rule", "the cross terms -s_i·s_j of softmax's derivative dropped",
                                    hooks={"softmax": self._softmax(False)})
-            elif type(sub) is BinOp and sub.op == "@":
+            if (type(sub) is BinOp and sub.op in ("*", "@") or type(sub) is Call and sub.func == "dot") and all(
+                    type(x) is Name and np.any(env[x.id][1]) for x in _operands(sub)):
+                # product rule with one term: one operand's derivative dropped
+                a, b = (x.id for x in _operands(sub))
+                for kept, dropped in ((a, b), (b, a)):
+                    yield from run("product-one-term", f"only {a}{chr(39) if kept == a else ''}·{b}"
+                                                       f"{chr(39) if kept == b else ''} of the product rule",
+                                   scope={**env, dropped: (env[dropped][0], np.zeros_like(env[dropped][1]))})
+            if type(sub) is BinOp and sub.op == "@":
                 for side, other in (("left", "right"), ("right", "left")):
                     m = getattr(sub, side)
                     if type(m) is Name and np.ndim(env[m.id][0]) == 2:
@@ -245,6 +259,20 @@ class VectorHypotheses:
             av = np.asarray(F.primal(a), dtype=float)
             wrong = Evaluator(False).evaluate(tree, {"a": av if av.ndim else float(av)})
             return _with_deriv(a, getattr(F, func)(F.primal(a)), np.asarray(F.primal(wrong), dtype=float))
+        return hook
+
+    def _no_chain(self, func: str) -> Callable[[list], Any]:
+        ndir = self.ndir
+
+        def hook(args: list) -> Any:
+            a = args[0]
+            if type(a) is not Dual or not np.any(full_deriv(a)):
+                return None
+            av = np.asarray(F.primal(a), dtype=float)
+            r = getattr(F, func)(Dual(av if av.ndim else float(av), np.ones_like(av) if av.ndim else 1.0))
+            coef = np.asarray(r.deriv, dtype=float)
+            d = np.broadcast_to(coef[..., None], av.shape + (ndir,)).copy() if a.ndir else coef
+            return Dual(F.primal(r), d, a.tag, a.ndir)
         return hook
 
     @staticmethod
@@ -333,6 +361,10 @@ class VectorHypotheses:
             if math.isfinite(x):
                 out.append(("other-point", f"at {label} this cell is {_fmt(x)}", x))
         return out
+
+
+def _operands(node: Any) -> tuple[Any, ...]:
+    return (node.left, node.right) if type(node) is BinOp else tuple(node.args)
 
 
 def _text(node: Any) -> str:

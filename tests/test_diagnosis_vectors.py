@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pytest
@@ -45,7 +45,7 @@ class VStep:
     name: str
     deps: tuple[str, ...]
     fn: Callable[..., tuple[np.ndarray, np.ndarray]]          # fn(*operands) with operands (value, J)
-    slips: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    slips: dict[str, Any] = field(default_factory=dict)   # code -> the step computed wrong (or a list)
 
 
 @dataclass
@@ -134,14 +134,19 @@ def neg_log_index(p, i: int):
     return -math.log(p[0][i]), -p[1][i] / p[0][i]
 
 
-def trig(f: str, degrees: bool = False, rule: Callable | None = None):
+def trig(f: str, degrees: bool = False, rule: Callable | None = None, chain: bool = True):
     val = {"sin": np.sin, "cos": np.cos}[f]
     der = rule or {"sin": np.cos, "cos": lambda a: -np.sin(a)}[f]
 
     def step(z):
         a = z[0] * math.pi / 180 if degrees else z[0]
-        return val(a), der(a)[..., None] * z[1]
+        inner = z[1] if chain else np.ones_like(z[1])   # f'(z) written in every column
+        return val(a), der(a)[..., None] * inner
     return step
+
+
+def relu_without_chain(z):
+    return relu(z[0]), (z[0] > 0)[..., None] * np.ones_like(z[1])
 
 
 def two_layer() -> VProgram:
@@ -154,7 +159,7 @@ def two_layer() -> VProgram:
     return VProgram("two_layer", open(src).read(), {"W1": W1, "b1": b1, "W2": W2, "b2": b2, "x": x}, ["x"], [
         VStep("z1", ("x", "b1"), lambda x, b: add(lin(W1)(x), b),
               {"bias-missing": lambda x, b: lin(W1)(x)}),
-        VStep("a1", ("z1",), relu_step, {"wrong-rule": relu_as_identity}),
+        VStep("a1", ("z1",), relu_step, {"wrong-rule": relu_as_identity, "chain-missing": relu_without_chain}),
         VStep("y", ("a1", "b2"), lambda a, b: add(lin(W2)(a), b),
               {"bias-missing": lambda a, b: lin(W2)(a), "transposed-matrix": lambda a, b: add(lin(W2.T)(a), b)}),
         VStep("p", ("y",), softmax_step, {"wrong-rule": lambda y: softmax_step(y, True)}),
@@ -186,15 +191,21 @@ def vector_trig() -> VProgram:
     W = np.array([[1, 2], [0.5, -1]])
     b = np.array([0.1, -0.2])
     src = ("W = [[1, 2], [0.5, -1]]\nb = [0.1, -0.2]\nx = [0.3, 0.8]\nz = W @ x + b\n"
-           "u = sin(z)\nv = cos(z)\ny = dot(u, v)\n")
+           "u = sin(z)\nv = cos(z)\ny = dot(u, v)\nw = u * v\n")
     return VProgram("vector_trig", src, {"W": W, "b": b, "x": np.array([0.3, 0.8])}, ["x"], [
         VStep("z", ("x", "b"), lambda x, bb: add(lin(W)(x), bb),
               {"bias-missing": lambda x, bb: lin(W)(x), "transposed-matrix": lambda x, bb: add(lin(W.T)(x), bb)}),
         VStep("u", ("z",), trig("sin"), {"degrees": trig("sin", degrees=True),
-                                         "wrong-rule": trig("sin", rule=lambda a: -np.sin(a))}),
+                                         "wrong-rule": trig("sin", rule=lambda a: -np.sin(a)),
+                                         "chain-missing": trig("sin", chain=False)}),
         VStep("v", ("z",), trig("cos"), {"degrees": trig("cos", degrees=True),
-                                         "wrong-rule": trig("cos", rule=np.sin)}),
-        VStep("y", ("u", "v"), lambda u, v: (float(u[0] @ v[0]), v[0] @ u[1] + u[0] @ v[1])),
+                                         "wrong-rule": trig("cos", rule=np.sin),
+                                         "chain-missing": trig("cos", chain=False)}),
+        VStep("y", ("u", "v"), lambda u, v: (float(u[0] @ v[0]), v[0] @ u[1] + u[0] @ v[1]),
+              {"product-one-term": [lambda u, v: (float(u[0] @ v[0]), v[0] @ u[1]),     # only u'·v
+                                    lambda u, v: (float(u[0] @ v[0]), u[0] @ v[1])]}),  # only u·v'
+        VStep("w", ("u", "v"), lambda u, v: (u[0] * v[0], v[0][:, None] * u[1] + u[0][:, None] * v[1]),
+              {"product-one-term": [lambda u, v: (u[0] * v[0], v[0][:, None] * u[1])]}),
     ])
 
 
@@ -250,8 +261,9 @@ def slips_for(p: VProgram, s: VStep, row: str, ix: tuple[int, ...], j: int, sig:
         names = [r for r in p.rows()]
         prev = names[[r[0] for r in names].index(row) - 1]
         add_slip("copied", cell(env, prev[1], prev[2], 0))
-    for code, wrong in s.slips.items():
-        add_slip(code, cell({s.name: wrong(*(env[d] for d in s.deps))}, s.name, ix, j))
+    for code, wrongs in s.slips.items():
+        for wrong in wrongs if isinstance(wrongs, list) else [wrongs]:
+            add_slip(code, cell({s.name: wrong(*(env[d] for d in s.deps))}, s.name, ix, j))
     # a value computed at another point: the first component of the first input of the table doubled
     w, wix = p.directions()[0]
     moved = {k: np.array(v, dtype=float) for k, v in p.inputs.items()}
@@ -363,10 +375,12 @@ def test_every_network_slip_kind_is_generated_and_named():
     single_vector_slips()
     print("\nper code (slipped, named):", PER_CODE)
     for code in ("transposed-matrix", "bias-missing", "wrong-index", "wrong-rule", "degrees", "copied",
-                 "other-point", "rounded-early", "sign", "decimal", "digit", "transposed"):
+                 "other-point", "rounded-early", "sign", "decimal", "digit", "transposed", "chain-missing",
+                 "product-one-term"):
         n, named = PER_CODE.get(code, (0, 0))
         assert n > 0, code
-        if code in ("transposed-matrix", "bias-missing", "wrong-index", "wrong-rule", "degrees", "copied"):
+        if code in ("transposed-matrix", "bias-missing", "wrong-index", "wrong-rule", "degrees", "copied",
+                    "chain-missing", "product-one-term"):
             assert named == n, (code, n, named)
 
 
