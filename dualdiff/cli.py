@@ -156,7 +156,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         refuse_existing(args.report, args.force, "--report")  # before any grading
     grader = Grader(args.program, at=at, wrt=wrt_names(args.wrt), tol=args.tol, carry_forward=not args.no_carry_forward,
                     carried_credit=args.carried_credit, weights=parse_weights(getattr(args, "weight", None)),
-                    variants=args.variants, seed=args.seed, min_digits=args.min_digits, order=args.order)
+                    variants=args.variants, seed=args.seed, min_digits=args.min_digits, order=args.order,
+                    wrong_inputs=args.wrong_inputs)
     hide = args.hide_expected
     if args.format == "gradescope":
         try:
@@ -337,6 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="2: the table's second-derivative columns (d²/dw², d²/dw db, …) are required "
                         "(default 1: second-derivative columns a table has are judged, others not asked for)")
     c.add_argument("--no-carry-forward", action="store_true", help="do not excuse errors carried from an earlier wrong cell")
+    c.add_argument("--wrong-inputs", choices=("carry", "strict"), default=None,
+                   help="an input row written differently from the one given: carried forward like any slip "
+                        "(carry, the default) or the cells computed from it are wrong (strict, the default "
+                        "with --variants)")
     c.add_argument("--carried-credit", type=float, default=1.0, metavar="W",
                    help="share of a cell's points a carried cell earns, 0..1 (default 1)")
     c.add_argument("--weight", action="append", metavar="STEP[:COLUMN]=W",

@@ -49,7 +49,7 @@ class Grader:
     def __init__(self, program: Any, at: Mapping[str, Any] | None = None, wrt: Any = None,
                  tol: Any = "digits", carry_forward: bool = True, carried_credit: float = 1.0,
                  weights: Mapping[Any, float] | None = None, variants: Any = None, seed: int | str = 0,
-                 min_digits: int = DEFAULT_MIN_DIGITS, order: int = 1):
+                 min_digits: int = DEFAULT_MIN_DIGITS, order: int = 1, wrong_inputs: str | None = None):
         from .trace import Trace, load_program, trace_program
 
         self.program = None
@@ -74,6 +74,11 @@ class Grader:
         if isinstance(min_digits, bool) or not isinstance(min_digits, int) or min_digits < 0:
             raise ValueError(f"min digits must be a whole number >= 0, got {min_digits!r}")
         self.min_digits = min_digits
+        # a wrong input row: carried forward (SPEC §7) -- except with per-student variants,
+        # where the inputs are the student's own and a table at other inputs is a classmate's
+        if wrong_inputs not in (None, "carry", "strict"):
+            raise ValueError(f"wrong inputs must be 'carry' or 'strict', got {wrong_inputs!r}")
+        self.wrong_inputs = wrong_inputs or ("strict" if variants is not None else "carry")
         self._max: float | None = None
         self.seed = seed
         self.students: list[Any] = []
@@ -142,20 +147,22 @@ class Grader:
 
                 hand = read_hand_table(hand, wrt=list(vtrace.wrt))
             report = verify(vtrace, hand, tol=self.tol, carry_forward=self.carry_forward,
-                            weights=self.weights, min_digits=self.min_digits)
-            point = self._point_of(report, hand, vtrace, sid)
+                            weights=self.weights, min_digits=self.min_digits,
+                            wrong_inputs=self.wrong_inputs)
+            point = self._point_of(report, hand, vtrace, sid) if self.wrong_inputs == "strict" else None
             if point is not None:
                 # the table is another variant's, input row left out: judged as if that
                 # input row had been written (cells at other inputs earn no carried credit)
                 report = verify(vtrace, point[0], tol=self.tol, carry_forward=self.carry_forward,
-                                weights=self.weights, min_digits=self.min_digits)
+                                weights=self.weights, min_digits=self.min_digits,
+                            wrong_inputs=self.wrong_inputs)
                 report.notes.append(point[1])
             self._classmates(report, sid)
             return report
         if student is not None:
             raise ValueError("student= needs a Grader made with variants=")
         return verify(trace, hand, tol=self.tol, carry_forward=self.carry_forward, weights=self.weights,
-                      min_digits=self.min_digits)
+                      min_digits=self.min_digits, wrong_inputs=self.wrong_inputs)
 
     def _point_of(self, report: VerifyReport, table: Any, trace: Any, sid: str) -> tuple[HandTable, str] | None:
         """Was the table computed at another variant's inputs?  When the wrong cells of the

@@ -86,6 +86,7 @@ class VerifyReport:
     tolerance: Tolerance = field(default_factory=lambda: Tolerance("digits"))
     min_digits: int = DEFAULT_MIN_DIGITS
     notes: list[str] = field(default_factory=list)   # about the judging itself (no reference, ...)
+    wrong_inputs: str = "carry"  # what cells computed from a wrong input earn (see verify)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -181,8 +182,10 @@ class VerifyReport:
             line += f"; first slip: {one_line(slip.step)} {one_line(slip.column)}"
         wrong_inputs = [c for c in self.input_cells if c.verdict == "wrong"]
         if wrong_inputs:
+            tail = (" (not scored; the cells computed from it earn no carried credit)" if self.wrong_inputs == "strict"
+                    else " (not scored, carried forward)")
             line += "; wrong input " + ", ".join(f"{one_line(c.step)} {one_line(c.column)} = {one_line(_given_text(c))}"
-                                                 for c in wrong_inputs) + " (not scored; the cells computed from it earn no carried credit)"
+                                                 for c in wrong_inputs) + tail
         if self.suspicious:
             line += "; look at: " + ", ".join(map(one_line, self.suspicious)) + " (later carried cells rely on it)"
         return line
@@ -344,7 +347,7 @@ def _short_float(v: float) -> str:
 
 def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = True,
            weights: Mapping[Any, float] | None = None, min_digits: int = DEFAULT_MIN_DIGITS,
-           diagnose: bool = True) -> VerifyReport:
+           diagnose: bool = True, wrong_inputs: str = "carry") -> VerifyReport:
     """Judge every cell of ``hand`` against ``trace`` (see the module docstring).
 
     ``hand`` is a dict, a path, a table text or an already read :class:`HandTable`.
@@ -352,7 +355,17 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
     (default 1) for partial credit.  ``min_digits`` is the fewest significant digits a
     value must show to earn its mark (0 turns the rule off).  ``diagnose`` (default True)
     explains every wrong cell (``cell.diagnosis``, see :mod:`dualdiff.diagnose`).
+
+    ``wrong_inputs`` says what an input row written differently from the one given does
+    to the cells computed from it (docs/grading.md, rule 5): ``"carry"`` (the default,
+    SPEC §7) -- the input is reported, never scored, and carried forward like any slip,
+    so those cells are ``carried``; ``"strict"`` -- the student worked another problem:
+    those cells are ``wrong`` (no carried credit), and a table whose first rows are all
+    another point's (input row left out) is judged at that point.  ``Grader`` with
+    per-student variants uses ``"strict"``, so that a classmate's copied table earns nothing.
     """
+    if wrong_inputs not in ("carry", "strict"):
+        raise ValueError(f"wrong_inputs must be 'carry' or 'strict', got {wrong_inputs!r}")
     tolerance = parse_tol(tol)
     weights = check_weights(trace, weights)
     if isinstance(min_digits, bool) or not isinstance(min_digits, int) or min_digits < 0:
@@ -376,11 +389,11 @@ def verify(trace: Any, hand: Any, tol: Any = "digits", carry_forward: bool = Tru
         table = hand if isinstance(hand, HandTable) else read_hand_table(hand, wrt=list(trace.wrt))
         if (any(_is_second(c) for c in table.columns) or order2(trace)) and trace.wrt:
             trace = with_second(trace)
-    report = _judge(trace, table, tolerance, carry_forward, weights or {}, min_digits)
-    if not getattr(trace, "has_arrays", False):
+    report = _judge(trace, table, tolerance, carry_forward, weights or {}, min_digits, wrong_inputs)
+    if wrong_inputs == "strict" and not getattr(trace, "has_arrays", False):
         point = other_point(trace, table, report)
         if point is not None:  # worked at another point: judged as if its input row said so
-            report = _judge(trace, point[0], tolerance, carry_forward, weights or {}, min_digits)
+            report = _judge(trace, point[0], tolerance, carry_forward, weights or {}, min_digits, wrong_inputs)
             report.notes.append(point[1])
     if diagnose:
         from .diagnose import diagnose_report
@@ -676,7 +689,8 @@ def _second_truths(trace: Any, out: dict[tuple[str, str], Truth], notes: list[st
 
 
 def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
-           weights: Mapping[Any, float], min_digits: int = DEFAULT_MIN_DIGITS) -> VerifyReport:
+           weights: Mapping[Any, float], min_digits: int = DEFAULT_MIN_DIGITS,
+           wrong_inputs: str = "carry") -> VerifyReport:
     """Every cell's verdict, row by row, tracking what the student's own numbers are.
 
     Each row ends in one of these states (what later rows computed from it may lean on):
@@ -692,7 +706,8 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
       follow from it are ``carried`` (error carried forward);
     * ``offpoint`` -- an input written differently from the one given, or a row computed
       from one: the student worked a different problem, so later cells that follow from
-      it are ``wrong`` (no carried credit), with the reason saying so.
+      it are ``wrong`` (no carried credit), with the reason saying so (``wrong_inputs=
+      "strict"``; under ``"carry"`` a wrong input is a ``slip`` like any other).
     """
     # Second-derivative columns: every one of an order-2 trace's (the table it shows);
     # of a trace computed to order 2 only for this table, those the table has.
@@ -774,7 +789,12 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
                 if c.verdict == "missing":
                     continue  # inputs are given; a table need not repeat them
                 c.scored = False
-                if c.verdict == "wrong":
+                if c.verdict == "wrong" and wrong_inputs == "carry":
+                    kind = "slip"  # SPEC §7: reported and carried forward, never scored
+                    note = "an input: reported and carried forward, never scored"
+                    c.reason = f"{c.reason}; {note}"
+                    c.public_reason = f"{c.public_reason}; {note}"
+                elif c.verdict == "wrong":
                     kind = "offpoint"
                     input_text[name] = f"{name} = {_given_text(c)}" if col == "value" else f"{name} {col} = {_given_text(c)}"
                     note = ("an input: reported, never scored; the cells computed from it earn no carried credit "
@@ -817,7 +837,7 @@ def _judge(trace: Any, table: HandTable, tol: Tolerance, carry_forward: bool,
         if _is_second(col) and col not in seconds:
             problems.append((col, "second-derivative column not judged: "
                                   + ("the trace has no such input pair" if order2(trace) else "no inputs to differentiate")))
-    return VerifyReport(cells, problems, table.source, tol, min_digits, list(notes))
+    return VerifyReport(cells, problems, table.source, tol, min_digits, list(notes), wrong_inputs)
 
 
 def _carried_second(trace: Any, step: Any, env: Mapping[str, tuple]) -> dict[str, float]:

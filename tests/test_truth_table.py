@@ -296,25 +296,36 @@ add(Case("one-value-everywhere", DATA / "one_value_everywhere.md", {("u1", "valu
 # -- right answers at the wrong point ------------------------------------------------
 AT2 = sincos_chain(2)
 t = worksheet_dict(lambda v: dec(v, 6), AT2)
-# without an input row: u1, v1 (values and derivatives) are sin 2, cos 2 and their
-# derivatives -- the worksheet at x = 2 = x + 1, one of the usual other points.  Round 3:
-# judged as if the input row x = 2 had been written (rule 5), so every cell is wrong
-# (round 2 gave 18/22: leaving the input row out paid better than writing it)
-add(Case("wrong-point-no-input-row", as_markdown(t), {("x", "value"): "wrong"}, (0, 22), default="wrong", half_score=(0, 22),
+# SPEC §7 (the default, wrong_inputs="carry"): a wrong input is reported and carried
+# forward like any slip, and a course prices carried cells with --carried-credit.
+# Without an input row: u1, v1 (values and derivatives) are wrong, every later cell
+# follows from the student's u1, v1 -> carried
+add(Case("wrong-point-no-input-row", as_markdown(t),
+         {("u1", "value"): "wrong", ("u1", "d/dx"): "wrong", ("v1", "value"): "wrong", ("v1", "d/dx"): "wrong"},
+         (18, 22), default="carried", half_score=(9, 22)))
+# with the input row x = 2: the input is wrong (reported, never scored) and carried forward
+add(Case("wrong-point-input-row", {"x": ("2", "1"), **t},
+         {("x", "value"): "wrong", ("x", "d/dx"): "correct"},
+         (22, 22), default="carried", half_score=(11, 22),
+         reasons={("x", "value"): "input"}))
+# wrong_inputs="strict" (what Grader uses with per-student variants, where a table at
+# other inputs is a classmate's): without an input row, the u1, v1 of x = 2 = x + 1 (one
+# of the usual other points) -- judged as if the input row x = 2 had been written (rule 5),
+# so every cell is wrong; leaving the input row out must not pay better than writing it
+add(Case("wrong-point-no-input-row-strict", as_markdown(t), {("x", "value"): "wrong"}, (0, 22), default="wrong",
+         half_score=(0, 22), options={"wrong_inputs": "strict"},
          reasons={("y", "value"): "input x = 2"}))
 # one cell of the first rows at another point is a slip, not another point: carried as before
 t1 = worksheet_dict(lambda v: dec(v, 6), sincos_chain(1, {("u1", "value"): AT2["u1"][0]}, decimals=6))
-add(Case("one-cell-at-another-point", as_markdown(t1),
-         {("u1", "value"): "wrong", **{(s_, c): "carried" for s_ in STEPS[2:] for c in ("value", "d/dx")}},
-         (21, 22), default="correct"))
-# with the input row x = 2: the input is wrong (reported, never scored), and the table is
-# the worksheet at another point.  Round 3 policy (docs/grading.md, rule 5): an input that
-# differs from the one given is not an error to carry forward -- the cells computed from it
-# are wrong, the reason says they follow from x = 2 (round 2 scored this table 22/22 at
-# carried credit 1, which let a student copy a classmate's variant for full marks)
-add(Case("wrong-point-input-row", {"x": ("2", "1"), **t},
+for opts, suffix in (({}, ""), ({"wrong_inputs": "strict"}, "-strict")):
+    add(Case("one-cell-at-another-point" + suffix, as_markdown(t1),
+             {("u1", "value"): "wrong", **{(s_, c): "carried" for s_ in STEPS[2:] for c in ("value", "d/dx")}},
+             (21, 22), default="correct", options=opts))
+# strict, with the input row x = 2: the input is wrong (reported, never scored) and the
+# cells computed from it are wrong, the reason says they follow from x = 2
+add(Case("wrong-point-input-row-strict", {"x": ("2", "1"), **t},
          {("x", "value"): "wrong", ("x", "d/dx"): "correct"},
-         (0, 22), default="wrong", half_score=(0, 22),
+         (0, 22), default="wrong", half_score=(0, 22), options={"wrong_inputs": "strict"},
          reasons={("x", "value"): "input", ("u1", "value"): "input x = 2", ("y", "d/dx"): "input x = 2"}))
 # the right worksheet with a wrong input row: the input is reported, nothing else changes
 add(Case("wrong-input-row-only", {"x": ("2", "1"), **worksheet_dict()},

@@ -135,3 +135,35 @@ def test_cli_copy_of_a_classmate_scores_zero(tmp_path, capsys):
     by = {Path(r["file"].split(" ")[0]).name: r for r in csv.DictReader(io.StringIO(out))}
     assert float(by["s01.md"]["score"]) == 0 and float(by["s02.md"]["score"]) == 22, out
     assert code == 1
+
+
+def test_cli_wrong_inputs_carry_by_default_and_strict_on_request(tmp_path):
+    """A table worked consistently at x = 2 on an x = 1 worksheet, input row included.
+    Verdicts written down from the policy (docs/grading.md rule 5): by default the input is
+    carried forward (4 carried cells: 4/4 at credit 1, 2/4 at credit 0.5); with
+    --wrong-inputs strict nothing scores."""
+    import json
+    import math
+
+    from dualdiff.cli import main
+
+    prog = tmp_path / "p.dd"
+    prog.write_text("x = 1\nu = sin(x)\ny = u * x\n")
+    x = 2.0
+    rows = [("x", x, 1.0), ("u", math.sin(x), math.cos(x)), ("y", x * math.sin(x), math.sin(x) + x * math.cos(x))]
+    hand = tmp_path / "hand.csv"
+    hand.write_text("step,value,d/dx\n" + "".join(f"{n},{v:.6f},{d:.6f}\n" for n, v, d in rows))
+
+    def score(*extra):
+        import contextlib
+        import io
+
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            main(["check", str(prog), str(hand), "--format", "gradescope", *extra])
+        doc = json.loads(buf.getvalue())
+        return doc["score"], doc["max_score"]
+
+    assert score() == (4.0, 4.0)
+    assert score("--carried-credit", "0.5") == (2.0, 4.0)
+    assert score("--wrong-inputs", "strict") == (0.0, 4.0)

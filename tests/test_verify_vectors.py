@@ -379,15 +379,28 @@ def test_a_sign_slip_in_a_relu_unit_is_carried_into_its_output():
     assert sum(c.verdict == "wrong" for c in report.cells) == 7
 
 
-def test_a_wrong_input_component_is_reported_never_scored_and_not_carried():
-    # x[2] copied as +1 (true -1); z1 = W1 x' + b1 by hand.  Inputs are given, not computed
-    # (docs/grading.md rule 5): cells that follow from a changed input earn no carried credit,
-    # and the reason names the input component the student changed
+def _x2_miscopied() -> str:
+    # x[2] copied as +1 (true -1); z1 = W1 x' + b1 by hand
     W1 = np.array([[0.5, -0.2, 0.3, 0.1], [-0.4, 0.6, 0.1, 0.2]])
     x = np.array([1, 0.5, 1, 2])
     z1 = W1 @ x + np.array([0.01, -0.02])
-    md = (f"| step | value |\n|---|---|\n| x | {lst(x)} |\n| z1 | {lst(z1)} |\n")
-    report = two_layer().verify(md)
+    return f"| step | value |\n|---|---|\n| x | {lst(x)} |\n| z1 | {lst(z1)} |\n"
+
+
+def test_a_wrong_input_component_is_carried_but_never_scored():
+    # SPEC §7, the default: a wrong input is reported and carried forward, never scored
+    report = two_layer().verify(_x2_miscopied())
+    verdicts = {(c.step, c.column): (c.verdict, c.scored) for c in report.cells if c.column == "value"
+                and c.step.startswith(("x", "z1"))}
+    assert verdicts[("x[2]", "value")] == ("wrong", False)
+    assert verdicts[("z1[0]", "value")] == ("carried", True)
+    assert verdicts[("z1[1]", "value")] == ("carried", True)
+
+
+def test_a_wrong_input_component_under_strict_inputs_is_not_carried():
+    # wrong_inputs="strict" (docs/grading.md rule 5): cells that follow from a changed
+    # input earn no carried credit, and the reason names the input component changed
+    report = two_layer().verify(_x2_miscopied(), wrong_inputs="strict")
     cells = {c.step: c for c in report.cells if c.column == "value" and c.step.startswith(("x", "z1"))}
     assert (cells["x[2]"].verdict, cells["x[2]"].scored) == ("wrong", False)
     assert all(cells[f"x[{i}]"].verdict == "correct" for i in (0, 1, 3))
