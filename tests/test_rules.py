@@ -18,7 +18,9 @@ well conditioned, so that a relative error of 1e-13 is a fair demand on double p
 * swish: x in [-40, -6] ∪ [-0.5, 20] with β in [0.5, 2], away from the zero of swish' near
   βx ≈ -1.28, where the derivative is a difference of nearly equal terms;
 * gelu: x in [-20, 8] (computed as x/2·erfc(-x/√2), which does not cancel for x << 0)
-  and the derivative has a zero near x ≈ -0.75;
+  except [-0.77, -0.73]: the derivative Φ(x) + x·φ(x) has a zero near x ≈ -0.7518, a
+  difference of two terms near 0.23, so only its absolute error is small there
+  (test_gelu_derivative_near_its_zero; hypothesis found 4.4e-13 relative at -0.7519);
 * log: x in [1e-3, 1e3], base in [0.1, 0.7] ∪ [1.5, 10] (not near 1, where log(base) → 0);
 * asec/acsc: |x| >= 1.01, acosh: x >= 1.01 (poles of the derivative at ±1); atanh |x| <= 0.99;
   acot, csch, coth: |x| >= 0.01 (a jump or a pole at 0); logit: x in [1e-3, 0.999];
@@ -201,7 +203,8 @@ REFERENCES: dict[str, Ref] = {
     "swish":      Ref(lambda x, b=1.0: x * _mp_sigmoid(b * x), union((-40.0, -6.0), (-0.5, 20.0)),
                       st.one_of(st.just(()), floats(0.5, 2.0).map(lambda b: (b,))),
                       float_constants=True),
-    "gelu":       Ref(lambda x: x / 2 * mpmath.erfc(-x / mpmath.sqrt(2)), floats(-20.0, 8.0), jet_x=floats(-6.0, 8.0)),
+    "gelu":       Ref(lambda x: x / 2 * mpmath.erfc(-x / mpmath.sqrt(2)), union((-20.0, -0.77), (-0.73, 8.0)),
+                      jet_x=union((-6.0, -0.77), (-0.73, 8.0))),
     "softmax":    Ref(_mp_softmax, st.lists(floats(-20.0, 20.0), min_size=1, max_size=4), vector=True),
     "logsumexp":  Ref(_mp_logsumexp, st.lists(floats(-20.0, 20.0), min_size=1, max_size=4), vector=True),
 }
@@ -578,3 +581,13 @@ def test_a_rule_registered_at_run_time_is_a_public_function_everywhere():
     assert not hasattr(dd, name) and name not in dd.__all__ and np.spacing not in dd.dual.HANDLED_UFUNCS
     with pytest.raises(TypeError, match="spacing"):
         np.spacing(dd.Dual(1.0, 1.0))
+
+
+def test_gelu_derivative_near_its_zero():
+    # Near the zero of gelu' (x ≈ -0.75179) the float derivative is a difference of terms
+    # of size ~0.23: it is right to a few units of 1e-16 absolute, not relative.
+    ref = REFERENCES["gelu"]
+    for x in np.linspace(-0.77, -0.73, 41):
+        _, d_ref = ref_value_and_deriv(ref, float(x), ())
+        d = dd.derivative(dd.gelu, float(x))
+        assert abs(mpmath.mpf(d) - d_ref) <= mpmath.mpf("2e-16"), (x, d, d_ref)
