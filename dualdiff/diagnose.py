@@ -155,9 +155,17 @@ class _Hyp:
 
     __slots__ = ("code", "text", "number", "carried", "pending")
 
-    def __init__(self, code: str, text: str, number: float, carried: bool = False, pending: bool = False):
+    def __init__(self, code: str, text: str, number: float, carried: bool = False, pending: bool | str = False):
         self.code, self.text, self.number, self.carried = code, text, number, carried
-        self.pending = pending  # " gives NUMBER" still to be added (formatted only when it explains)
+        # the number still to be added to the text, formatted only when it explains the cell
+        # (most candidates never do): True adds " gives NUMBER", a string joins it before it
+        self.pending = pending
+
+    def sentence(self) -> str:
+        """The text with its number, as the diagnosis says it."""
+        if not self.pending:
+            return self.text
+        return self.text + (" gives " if self.pending is True else self.pending) + _fmt(self.number)
 
 
 # ---------------------------------------------------------------------------
@@ -452,7 +460,7 @@ class Diagnoser:
                 column_values = vals if column == "value" else ds[column[3:]]
                 for label, v in zip(labels, column_values.tolist()):
                     if math.isfinite(v):
-                        out.append(_Hyp("other-point", f"at {label} this cell is {_fmt(v)}", v))
+                        out.append(_Hyp("other-point", f"at {label} this cell is", v, False, " "))
             self._cache[(name, column)] = out
         return out
 
@@ -482,7 +490,7 @@ class Diagnoser:
             if isinstance(number, np.ndarray):  # every variant of a class at once: formatted per student
                 out.append(_Hyp(code, text, number, carried))
             elif math.isfinite(number):
-                out.append(_Hyp(code, text + f" gives {_fmt(number)}", number, carried))
+                out.append(_Hyp(code, text, number, carried, True))
 
         subs = list(walk(node))
         if w is not None:
@@ -705,7 +713,7 @@ class Diagnoser:
         slack_carried = targets[1][2] if len(targets) > 1 else 0.0
         for h in hyps:
             if close(h.number, slack_carried if h.carried else 0.0) and not close(truth):
-                note(h.code, h.text + (f" gives {_fmt(h.number)}" if h.pending else "")
+                note(h.code, h.sentence()
                      + (" from your earlier values" if h.carried else ""))
         for t, carried, slack in targets:
             self._number_slips(given, decimals, t, close, slack, note,

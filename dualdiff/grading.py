@@ -83,6 +83,7 @@ class Grader:
         self.seed = seed
         self.students: list[Any] = []
         self._variants: dict[str, Any] = {}
+        self._by_id: tuple[list, int, dict[str, Any]] | None = None  # the roster by id
         self._class: Any = None
         if variants is not None:
             from .worksheet import read_roster
@@ -101,7 +102,13 @@ class Grader:
         if v is None:
             from .worksheet import make_variants
 
-            student = next((s for s in self.students if s.id == student_id), None)
+            roster = self.students
+            if self._by_id is None or self._by_id[0] is not roster or self._by_id[1] != len(roster):
+                by_id: dict[str, Any] = {}
+                for s in roster:  # the first student of an id, as a scan of the roster finds
+                    by_id.setdefault(s.id, s)
+                self._by_id = (roster, len(roster), by_id)
+            student = self._by_id[2].get(student_id)
             if student is None:
                 raise ValueError(f"no student {student_id!r} in the roster")
             v = self._variants[student_id] = make_variants(self.program, [student], self.seed, wrt=self._wrt)[0]

@@ -198,12 +198,24 @@ def walk(node: Expr) -> Iterator[Expr]:
         stack.extend(reversed(_children(current)))
 
 
+# The names each node uses, kept per node: a program's nodes are asked again for every
+# trace of it (every variant of a class).  {id(node): (node, names)}; the entry holds the
+# node, so its id cannot be reused while the entry lives.
+_NAMES: dict[int, tuple[Expr, tuple[str, ...]]] = {}
+
+
 def names_in(node: Expr) -> list[str]:
     """Variable names used by an expression, in first-use order, without repeats."""
+    hit = _NAMES.get(id(node))
+    if hit is not None and hit[0] is node:
+        return list(hit[1])
     seen: dict[str, None] = {}
     for sub in walk(node):
         if isinstance(sub, Name):
             seen.setdefault(sub.id, None)
+    if len(_NAMES) >= 20_000:  # bounded: programs come and go
+        _NAMES.clear()
+    _NAMES[id(node)] = (node, tuple(seen))
     return list(seen)
 
 

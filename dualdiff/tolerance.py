@@ -38,6 +38,7 @@ reference), and
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -144,6 +145,21 @@ class Truth:
 
 
 def _fraction(v: Any) -> Fraction:
+    """The exact value of a number (floats as the decimal they print as)."""
+    if type(v) is not float:
+        try:  # a reference's mpf recurs in every submission: converted once
+            return _fraction_kept(v)
+        except TypeError:  # unhashable
+            pass
+    return _fraction_of(v)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: an mpf and an equal Fraction stay apart
+def _fraction_kept(v: Any) -> Fraction:
+    return _fraction_of(v)
+
+
+def _fraction_of(v: Any) -> Fraction:
     if isinstance(v, float):
         return Fraction(repr(v))  # the decimal as written (a reader's float round-trips)
     if isinstance(v, (int, Fraction)):

@@ -62,7 +62,7 @@ class Step:
         """Names this step's expression uses (computed once: verification asks often)."""
         cached = self.__dict__.get("_deps")
         if cached is None:
-            cached = self.__dict__["_deps"] = _names_of(self.node) if self.node is not None else []
+            cached = self.__dict__["_deps"] = names_in(self.node) if self.node is not None else []
         return cached
 
     @property
@@ -71,23 +71,6 @@ class Step:
 
     def __repr__(self) -> str:
         return f"Step({self.name} = {self.expr}: value={self.value!r}, derivs={self.derivs!r})"
-
-
-# The names each program node uses, kept per node: every trace of one program (every
-# variant of a class) shares the program's nodes.  {id(node): (node, names)}; the entry
-# holds the node, so its id is not reused while the entry lives.
-_NAMES: dict[int, tuple[Any, list[str]]] = {}
-
-
-def _names_of(node: Any) -> list[str]:
-    hit = _NAMES.get(id(node))
-    if hit is not None and hit[0] is node:
-        return list(hit[1])
-    names = names_in(node)
-    if len(_NAMES) >= 20_000:
-        _NAMES.clear()
-    _NAMES[id(node)] = (node, names)
-    return list(names)
 
 
 @dataclass
@@ -175,7 +158,7 @@ class Trace:
         hit = cache.get(step.name)
         if hit is not None and hit[0] is step:
             return dict(hit[1])
-        values = {s.name: s.value for s in self.rows}
+        values = self._values()
         tag = new_tag()
         n = len(deps)
         scope = {dep: Dual(values[dep], _unit(i, n, self.exact), tag, n if n > 1 else 0)
@@ -184,6 +167,14 @@ class Trace:
         _, d = _unpack(y, tag, deps)
         cache[step.name] = (step, d)
         return dict(d)
+
+    def _values(self) -> dict[str, Any]:
+        """Each row's value by name (kept; remade if the rows changed)."""
+        rows = self.rows
+        kept = self.__dict__.get("_row_values")
+        if kept is None or kept[0] != len(rows):
+            kept = self.__dict__["_row_values"] = (len(rows), {s.name: s.value for s in rows})
+        return kept[1]
 
     @property
     def has_arrays(self) -> bool:
@@ -494,7 +485,7 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
         # shapes and records kinks
         fn = compiled_scalar(a.expr, kink_free=True) if not exact and layout is None else None
         try:
-            if fn is not None and all(_float_scalar(env[d]) for d in _names_of(a.expr) if d in env):
+            if fn is not None and all(_float_scalar(env[d]) for d in names_in(a.expr) if d in env):
                 y = fn(env)
             else:
                 y = ev.evaluate(a.expr, env)
