@@ -89,6 +89,7 @@ def _header_text(text: str) -> str:
     return s.strip()
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a course's tables share their headers
 def classify_header(text: str, position: int) -> tuple[str, str | None]:
     """("step" | "expr" | "ignore" | "value" | "deriv" | "deriv2" | "unknown", variable or None).
 
