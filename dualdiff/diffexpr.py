@@ -65,7 +65,7 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
         var = names[0] if names else "x"
         x0 = point.get(var, 0.0)
         values, kinks = _taylor(node, var, x0, order, side)
-        if kinks and side is None and _one_sided():  # the convention, and both one-sided columns
+        if kinks and side is None:  # the convention, and both one-sided columns
             sides = {s: _taylor(node, var, x0, order, s)[0] for s in ("left", "right")}
         labels = [("f" + "'" * k) if k <= 3 else f"f({k})" for k in range(order + 1)]
     else:
@@ -102,26 +102,14 @@ def diff_expression(expr: str, at: Mapping[str, str], order: int = 1, fmt: str =
     return table + "".join(f"\nnote: {n}" for n in notes)
 
 
-def _one_sided() -> bool:
-    """True once the number core takes ``side=`` (TODO(ha): drop when it has landed)."""
-    import inspect
-
-    from .operators import taylor
-
-    return "side" in inspect.signature(taylor).parameters
-
-
 def _taylor(node, var: str, x0: float, order: int, side: str | None) -> tuple[list, list[str]]:
     """f, f', …, f⁽ᴺ⁾ at x0 (one-sided when ``side`` is given) and the kinks met on the way."""
     from .evaluate import Evaluator
     from .operators import taylor
 
     ev = Evaluator()
-    if side is not None and not _one_sided():
-        raise ProgramError("--side: one-sided derivatives are not available in this version")
-    options = {} if side is None else {"side": side}
     try:
-        coeffs = taylor(lambda t: ev.evaluate(node, {var: t}), x0, order, **options)
+        coeffs = taylor(lambda t: ev.evaluate(node, {var: t}), x0, order, side=side)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise ProgramError(str(exc)) from None
     return [coeffs[k] * math.factorial(k) for k in range(order + 1)], list(dict.fromkeys(ev.kinks))

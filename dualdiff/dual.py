@@ -135,20 +135,28 @@ class Dual:
         return _mixed(self, p, "__rpow__", _pow_const)
 
     def __radd__(self, o):
+        if type(o) is not float and type(o) is not int:
+            nx.refuse_complex(o, "__radd__")
         y = o + self.value
         return Dual(y, _widen(self.deriv, y, self.ndir) if _is_array(o) else self.deriv, self.tag, self.ndir)
 
     def __rsub__(self, o):
+        if type(o) is not float and type(o) is not int:
+            nx.refuse_complex(o, "__rsub__")
         y = o - self.value
         d = -self.deriv
         return Dual(y, _widen(d, y, self.ndir) if _is_array(o) else d, self.tag, self.ndir)
 
     def __rmul__(self, o):
+        if type(o) is not float and type(o) is not int:
+            nx.refuse_complex(o, "__rmul__")
         if self.ndir and _is_array(o):
             return Dual(o * self.value, _ex(o) * self.deriv, self.tag, self.ndir)
         return Dual(o * self.value, o * self.deriv, self.tag, self.ndir)
 
     def __rtruediv__(self, o):
+        if type(o) is not float and type(o) is not int:
+            nx.refuse_complex(o, "__rtruediv__")
         # d(o/x) = -o/x² dx = -(y/x) dx
         b = self.value
         y = _div(o, b)
@@ -158,6 +166,8 @@ class Dual:
         return Dual(y, q * self.deriv, self.tag, self.ndir)
 
     def __rpow__(self, a):
+        if type(a) is not float and type(a) is not int:
+            nx.refuse_complex(a, "__rpow__")
         # d(a**x) = a**x · ln(a) · dx;  0**x = 0 for x > 0, so its slope there is 0
         if type(self.value) is not float:  # 0.1 ** x with an mpf x: the base 1/10, not a binary float
             a = nx.lift_constant(a, self.value)
@@ -495,6 +505,8 @@ def _mixed(x: Dual, o: Any, reflected: str, const):
         packed = pack_objects(o)
         if packed is not o:
             return _FORWARD[reflected](x, packed)
+    if type(o) is not float and type(o) is not int:
+        nx.refuse_complex(o, reflected)  # (-8) ** (1/3) is complex in Python: never carried silently
     return const(x, o)
 
 

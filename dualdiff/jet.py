@@ -84,6 +84,7 @@ class Jet:
         return self.__add__(o)
 
     def __rsub__(self, o):
+        nx.refuse_complex(o, "__rsub__")
         return Jet([o - self.coeffs[0]] + [-c for c in self.coeffs[1:]])
 
     def __neg__(self):
@@ -93,12 +94,15 @@ class Jet:
         return self
 
     def __rmul__(self, o):
+        nx.refuse_complex(o, "__rmul__")
         return Jet([o * c for c in self.coeffs])
 
     def __rtruediv__(self, o):
+        nx.refuse_complex(o, "__rtruediv__")
         return _div_same(Jet(self._lift(o)), self)
 
     def __rpow__(self, a):
+        nx.refuse_complex(a, "__rpow__")
         # a^u = exp(u·ln a) for a > 0.  0^u = 0 near any u_0 > 0: a zero jet.  A negative
         # base has a real power only for a constant, integral u.
         u0 = self.coeffs[0]
@@ -224,6 +228,8 @@ def _binary_op(name: str, same, const):
             return same(self, o)
         if type(o) in number_types:
             return NotImplemented
+        if type(o) is not float and type(o) is not int:
+            nx.refuse_complex(o, name)  # a real Taylor series never takes a complex constant
         return const(self, o)
 
     op.__name__ = op.__qualname__ = name

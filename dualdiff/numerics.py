@@ -50,6 +50,39 @@ def backend_of(x: Any) -> str:
 _LAZY: dict[str, Any] = {}  # the lazily imported modules, once imported (a kernel asks per call)
 
 
+def is_complex_number(v: Any) -> bool:
+    """A complex constant (Python, numpy scalar or array, mpmath mpc) or a sympy number that
+    is not real.  Python's own ``(-8) ** (1/3)`` is complex: a Dual or Jet that met one would
+    carry a complex value through a real computation."""
+    t = type(v)
+    if t is float or t is int:  # the hot path: one or two identity checks
+        return False
+    if t is complex or isinstance(v, np.complexfloating):
+        return True
+    if isinstance(v, np.ndarray):
+        return v.dtype.kind == "c"
+    kind = backend_of(v)
+    if kind == "mpmath":
+        return t.__name__ == "mpc"
+    if kind == "sympy" and getattr(v, "is_number", False):
+        return v.is_real is False or (v.is_real is None and v.is_extended_real is False)
+    return False
+
+
+_OP_WORDS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**"}
+
+
+def refuse_complex(v: Any, op: str) -> None:
+    """Raise the domain error of a real computation that met a complex constant ``v`` in
+    the operation ``op`` (``"mul"``, ``"__rmul__"``, ...); nothing for a real one."""
+    if is_complex_number(v):
+        name = op.strip("_").removeprefix("r") if op.startswith("__r") else op.strip("_")
+        raise ValueError(
+            f"{name} ({_OP_WORDS.get(name, name)}): domain error: the operand {v!r} is complex, and dualdiff differentiates real "
+            f"functions (in Python, a negative base to a fractional power such as (-8) ** (1/3) is "
+            f"complex; for a real cube root write dualdiff.cbrt(-8))"[:400])
+
+
 def mpmath_module():
     m = _LAZY.get("mpmath")
     if m is None:

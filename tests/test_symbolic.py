@@ -215,7 +215,14 @@ def test_whole_mode_refuses_a_swelling_expression():
     msg = str(info.value)
     assert "max_ops=2000" in msg and "stepwise" in msg and "operations" in msg
     assert tr.check_symbolic().ok                       # stepwise has no trouble
-    assert check_symbolic(tr, "whole", max_ops=10**6).ok  # a raised limit lets it through
+    # A raised limit lets a swelling program through.  Seven pairs already cross the default
+    # limit (the written-out d/dx of y has ~2 400 operations) yet stay cheap to check whole;
+    # fourteen pairs, raised, would spend minutes in sympy for the same point.
+    small = dd.trace_program(recurrence(7))
+    with pytest.raises(ExpressionTooLarge, match="max_ops=2000"):
+        small.check_symbolic("whole")
+    raised = check_symbolic(small, "whole", max_ops=10**5)
+    assert raised.ok and raised.stats["derivative_ops"] > 2000
 
 
 def test_unknown_mode():
