@@ -29,7 +29,7 @@ import numpy as np
 from . import dual as _dual_module, jet as _jet_module, numerics as nx
 from .dual import NO_MEMO, Dual, per_direction as _ex
 from .errors import KinkWarning
-from .jet import Jet, jet_apply
+from .jet import Jet, climb, jet_apply
 from .registry import dispatch_function, dispatch_ufunc, ops
 from .rules import REQUIRED, RULES, Rule, on_change
 
@@ -331,18 +331,33 @@ def _make_binary(rule: Rule) -> Callable[[Any, Any], Any]:
             yc = y.coeffs if ty is Jet else [y] + [0.0] * (order - 1)
             if len(xc) != len(yc):
                 raise ValueError(f"{name}: cannot combine Jets of order {len(xc) - 1} and {len(yc) - 1}")
-            out = [core(xc[0], yc[0])]
             if order == 1:
-                return Jet(out)
-            fx, fy = slopes(Jet(xc[:-1]), Jet(yc[:-1]))
-            fxc = fx.coeffs if type(fx) is Jet else [fx] + [0.0] * (order - 2)
-            fyc = fy.coeffs if type(fy) is Jet else [fy] + [0.0] * (order - 2)
-            for k in range(1, order):
+                return Jet([core(xc[0], yc[0])])
+
+            def step(j: int, prev: list | None) -> list:  # one more order (jet.climb)
+                if j == 0:
+                    return [core(xc[0], yc[0])]
+                fx, fy = slopes(Jet(xc[:j]), Jet(yc[:j]))
+                fxc = fx.coeffs if type(fx) is Jet else [fx] + [0.0] * (j - 1)
+                fyc = fy.coeffs if type(fy) is Jet else [fy] + [0.0] * (j - 1)
                 s = 0.0
-                for j in range(1, k + 1):
-                    s = s + j * (xc[j] * fxc[k - j] + yc[j] * fyc[k - j])
-                out.append(s / k)
-            return Jet(out)
+                for i in range(1, j + 1):
+                    s = s + i * (xc[i] * fxc[j - i] + yc[i] * fyc[j - i])
+                return prev + [s / j]
+
+            def full() -> list:  # every order at once from the partials to order-1
+                fx, fy = slopes(Jet(xc[:-1]), Jet(yc[:-1]))
+                fxc = fx.coeffs if type(fx) is Jet else [fx] + [0.0] * (order - 2)
+                fyc = fy.coeffs if type(fy) is Jet else [fy] + [0.0] * (order - 2)
+                out = [core(xc[0], yc[0])]
+                for k in range(1, order):
+                    s = 0.0
+                    for j in range(1, k + 1):
+                        s = s + j * (xc[j] * fxc[k - j] + yc[j] * fyc[k - j])
+                    out.append(s / k)
+                return out
+
+            return Jet(climb((id(rule), "binary"), (xc, yc), step, full))
         if hasattr(tx, "__dualdiff_apply__"):  # dualdiff.trace's recorder
             return x.__dualdiff_apply__(name, (y,))
         if hasattr(ty, "__dualdiff_apply__"):

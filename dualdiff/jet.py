@@ -18,7 +18,9 @@ f'(u) is computed by the rule as a Jet one order lower (see :func:`jet_apply`).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import threading
+from array import array as _array
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -194,30 +196,144 @@ def _int_power(u: Jet, p: int) -> Jet:
 
 
 def jet_apply(rule, f, u: Jet, params: tuple) -> Jet:
-    """f(u) for a Jet u, from the rule's first derivative alone (see module docstring)."""
+    """f(u) for a Jet u, from the rule's first derivative alone (see module docstring).
+
+    Built order by order (:func:`climb`): y up to order j comes from y up to order j-1
+    and f'(u) up to order j-1, so no Python recursion grows with the order.
+    """
     c = u.coeffs
-    n = len(c) - 1
-    if n == 0:
+    if len(c) == 1:
         return Jet([f(c[0], *params)])
-    lower = Jet(c[:-1])
     dfun = rule.jet_deriv or rule.deriv
     uses_y = rule.uses_y or rule.jet_deriv is not None
-    if uses_y:
-        ylow = f(lower, *params)  # y up to order n-1: also the first n coefficients of y
-        fp = dfun(lower, ylow, *params)
-        y = list(ylow.coeffs)
-        ks = (n,)
-    else:
-        fp = dfun(lower, None, *params)
+
+    def step(j: int, prev: list | None) -> list:
+        if j == 0:
+            return [f(c[0], *params)]
+        # f'(u) to order j-1, from u to order j-1 (and y to order j-1: prev)
+        fp = dfun(Jet(c[:j]), Jet(prev) if uses_y else None, *params)
+        fpc = fp.coeffs if type(fp) is Jet else [fp] + [0.0] * (j - 1)
+        s = c[1] * fpc[j - 1]
+        for i in range(2, j + 1):
+            s = s + i * c[i] * fpc[j - i]
+        return prev + [s / j]
+
+    def full() -> list:  # every order at once from f'(u) to order n-1 (f' not using y)
+        n = len(c) - 1
+        fp = dfun(Jet(c[:-1]), None, *params)
+        fpc = fp.coeffs if type(fp) is Jet else [fp] + [0.0] * (n - 1)
         y = [f(c[0], *params)]
-        ks = range(1, n + 1)
-    fpc = fp.coeffs if type(fp) is Jet else [fp] + [0.0] * (n - 1)
-    for k in ks:
-        s = c[1] * fpc[k - 1]
-        for j in range(2, k + 1):
-            s = s + j * c[j] * fpc[k - j]
-        y.append(s / k)
-    return Jet(y)
+        for k in range(1, n + 1):
+            s = c[1] * fpc[k - 1]
+            for j in range(2, k + 1):
+                s = s + j * c[j] * fpc[k - j]
+            y.append(s / k)
+        return y
+
+    return Jet(climb((id(rule), f, _param_key(params)), (c,), step, None if uses_y else full))
+
+
+# ---------------------------------------------------------------------- order by order
+# While a Jet function is being built (in this thread): {(function, inputs' coefficients
+# to order m): coefficients of the result to order m}.  Created by the outermost call and
+# dropped when it returns, so nothing outlives a call or crosses threads.
+_building = threading.local()
+
+
+def climb(ident: tuple, cols: tuple, step: Callable[[int, list | None], list],
+          full: Callable[[], list] | None = None) -> list:
+    """The coefficients of F(inputs) to order n = len(cols[0]) - 1, without deep recursion.
+
+    ``step(j, prev)`` returns F's coefficients to order j from ``prev`` (those to order
+    j-1; None for j = 0), the inputs being read to order j only; ``full()`` (optional)
+    returns all n+1 at once.  A rule's derivative f'(u) to order n-1 calls other
+    functions (cos for sin, f itself for exp) on u truncated to order n-1, which call
+    others to order n-2, and so on: a chain as long as the order.  The first SHALLOW
+    links are computed directly (``full``, or order n-1 then ``step``); past that depth
+    F is built upwards from the highest order already known, one ``step`` at a time.
+    The functions that a step needs to order j-1 were computed, on the same numbers,
+    one step earlier and are found in the memo: the Python stack stays flat whatever the
+    order (no recursion limit to raise) and each order costs one step.  Keys are the
+    coefficients' exact bits and types, so a hit is the same computation on the same numbers.
+    """
+    st = _building
+    memo = getattr(st, "memo", None)
+    outer = memo is None
+    if outer:
+        memo = st.memo = {}
+        st.depth = 0
+    try:
+        n = len(cols[0]) - 1
+        keys: dict[int, tuple] = {}
+
+        def key(m: int) -> tuple:
+            k = keys.get(m)
+            if k is None:
+                k = keys[m] = (ident, tuple(_coeff_key(c, m) for c in cols))
+            return k
+
+        hit = memo.get(key(n))
+        if hit is not None:
+            return hit
+        if st.depth < SHALLOW:
+            st.depth += 1
+            try:
+                if full is not None:
+                    out = full()
+                elif n == 0:
+                    out = step(0, None)
+                else:
+                    out = step(n, climb(ident, tuple(c[:n] for c in cols), step))
+            finally:
+                st.depth -= 1
+            memo[key(n)] = out
+            return out
+        m = n - 1
+        while m >= 0 and key(m) not in memo:  # usually found at once
+            m -= 1
+        prev = memo[key(m)] if m >= 0 else None
+        for j in range(m + 1, n + 1):
+            prev = step(j, prev)
+            memo[key(j)] = prev
+        return prev
+    finally:
+        if outer:
+            st.memo = None
+
+
+# Links of a derivative chain computed directly before climbing (see climb): deep enough
+# that ordinary orders never climb, shallow enough for any recursion limit.
+SHALLOW = 24
+
+
+def _coeff_key(c: list, m: int):
+    """A hashable key for c[:m+1] that tells apart what computes differently: the exact
+    bits of floats (-0.0, nan), the type of every number (1 vs 1.0 vs mpf(1))."""
+    seg = c[:m + 1]
+    if all(type(v) is float for v in seg):
+        return _array("d", seg).tobytes()
+    return tuple(_one_key(v) for v in seg)
+
+
+def _one_key(v):
+    t = type(v)
+    if isinstance(v, float):
+        return (t, v.hex())
+    if t is np.ndarray:
+        return (t, v.dtype.str, v.shape, v.tobytes() if v.dtype != object else repr(v))
+    try:
+        hash(v)
+    except TypeError:
+        return (t, repr(v))
+    return (t, v)
+
+
+def _param_key(params: tuple):
+    try:
+        hash(params)
+        return params
+    except TypeError:
+        return repr(params)
 
 
 # ---------------------------------------------------------------------- binary operators

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -283,27 +282,11 @@ def taylor(f: Callable[[Any], Any], x: Any, order: int, side: str | None = None)
     x = _as_point(x)
     one = _one_like(x)
     seed = Jet([x, one] + [0 * one] * (order - 1)) if order >= 1 else Jet([x])
-    with _on_side(side, "taylor"), _recursion_room(order):
+    with _on_side(side, "taylor"):
         y = f(seed)
     if type(y) is Jet:
         return list(y.coeffs)
     return [y] + [0.0] * order
-
-
-@contextlib.contextmanager
-def _recursion_room(order: int):
-    """A rule applied to a Jet of order n computes its derivative as a Jet of order n-1
-    (jet.jet_apply), which may apply another rule: Python frames nest about 8 per order.
-    Make room for that (Python >= 3.11 keeps pure-Python calls off the C stack)."""
-    need = 8 * order + 1000
-    old = sys.getrecursionlimit()
-    if need > old:
-        sys.setrecursionlimit(need)
-    try:
-        yield
-    finally:
-        if need > old:
-            sys.setrecursionlimit(old)
 
 
 def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, side: str | None = None) -> Any:
