@@ -660,9 +660,68 @@ def _ufuncs_of(rule: Rule) -> list:
 _generated_ufuncs: dict[str, list] = {}
 
 
+# numpy's ufunc on an object array (np.exp(np.array([Dual(...), ...], dtype=object)))
+# calls each element's method of the ufunc's name: Dual.exp, Jet.arcsin, ...  Generated
+# with the ufunc handlers, so an object array of Duals or Jets works as numpy code expects.
+_NUMBER_CLASSES = (Dual, Jet)
+_methods_made: dict[str, list] = {}
+
+
+def _element_method(f: Callable[..., Any], uf_name: str) -> Callable[..., Any]:
+    def method(self):
+        return f(self)
+    method.__name__ = method.__qualname__ = uf_name
+    method.__doc__ = f"numpy.{uf_name} on an object array calls this for each element: dualdiff's {f.__name__}."
+    return method
+
+
+def _refusing_method(uf_name: str) -> Callable[..., Any]:
+    def method(self):
+        raise TypeError(f"numpy.{uf_name} is not supported on an object array of dualdiff numbers "
+                        f"({type(self).__name__}): no rule for {uf_name}; numpy asked each element "
+                        f"for a .{uf_name}() method")
+    method.__name__ = method.__qualname__ = uf_name
+    method._refusing = True
+    return method
+
+
+def _refuse_unhandled_object_ufuncs() -> None:
+    """numpy ufuncs with an object loop (which calls each element's method of the ufunc's
+    name) and no rule: the element raises TypeError naming the call, instead of numpy's
+    'no callable floor method' or a float conversion error.  Generated rules replace
+    these methods (see _generate)."""
+    for uf_name in dir(np):
+        uf = getattr(np, uf_name, None)
+        if not isinstance(uf, np.ufunc) or uf.nin != 1 or uf.nout != 1 or "O->O" not in uf.types:
+            continue
+        if uf.__name__ in ("conjugate", "negative", "positive", "absolute", "square", "reciprocal"):
+            continue  # conj(x) = x, operators: numpy and dualdiff handle these through operators
+        for cls in _NUMBER_CLASSES:
+            if not hasattr(cls, uf.__name__):
+                setattr(cls, uf.__name__, _refusing_method(uf.__name__))
+    for cls in _NUMBER_CLASSES:
+        cls.conjugate = lambda self: self  # a real number is its own conjugate (numpy.conj)
+        # math.floor / numpy.floor on an object array: piecewise constant, no derivative to keep
+        for dunder in ("__floor__", "__ceil__", "__trunc__"):
+            setattr(cls, dunder, _refusing_rounding(dunder.strip("_")))
+
+
+def _refusing_rounding(fname: str) -> Callable[..., Any]:
+    def method(self, *_):
+        raise TypeError(f"{fname} (math.{fname} or numpy.{fname}) is not supported on dualdiff numbers "
+                        f"({type(self).__name__}): it is piecewise constant and dualdiff has no rule for it; "
+                        f"apply it to the value (.value / .coeffs[0]) if that is what you mean")
+    method.__name__ = method.__qualname__ = f"__{fname}__"
+    return method
+
+
 def _generate(name: str, rule: Rule | None) -> None:
     for uf in _generated_ufuncs.pop(name, []):
         _handle_ufunc(uf, None)
+    for uf_name in _methods_made.pop(name, []):
+        for cls in _NUMBER_CLASSES:
+            if uf_name in cls.__dict__:
+                setattr(cls, uf_name, _refusing_method(uf_name))
     if rule is None:
         globals().pop(name, None)
         ops.unregister(name)
@@ -677,11 +736,17 @@ def _generate(name: str, rule: Rule | None) -> None:
     _generated_ufuncs[name] = _ufuncs_of(rule)
     for uf in _generated_ufuncs[name]:
         _handle_ufunc(uf, f)
+        if uf.nin == 1 and not any(uf.__name__ in c.__dict__ and not getattr(c.__dict__[uf.__name__], "_refusing", False)
+                                   for c in _NUMBER_CLASSES):
+            for cls in _NUMBER_CLASSES:
+                setattr(cls, uf.__name__, _element_method(f, uf.__name__))
+            _methods_made.setdefault(name, []).append(uf.__name__)
 
 
 for _helper in (primal, select, softmax_formula, logsumexp_formula, power_scalar, is_integral):
     ops.register(_helper.__name__, _helper)
 on_change(_generate)
+_refuse_unhandled_object_ufuncs()
 
 
 def numpy_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:

@@ -284,9 +284,31 @@ def taylor(f: Callable[[Any], Any], x: Any, order: int, side: str | None = None)
     seed = Jet([x, one] + [0 * one] * (order - 1)) if order >= 1 else Jet([x])
     with _on_side(side, "taylor"):
         y = f(seed)
+    return _coefficients(y, order)
+
+
+def _coefficients(y: Any, order: int) -> list:
+    """f's Taylor coefficients from its result: a Jet; an array, list or tuple of Jets and
+    numbers (numpy code on Jets: np.array([t, t**2])), as one array per order; a constant."""
     if type(y) is Jet:
         return list(y.coeffs)
-    return [y] + [0.0] * order
+    if (type(y) is np.ndarray and y.dtype == object) or isinstance(y, (list, tuple)):
+        flat_in = y.ravel() if type(y) is np.ndarray else y
+        if any(type(e) is Jet for e in flat_in) or any(isinstance(e, (list, tuple, np.ndarray)) for e in flat_in):
+            per = [_coefficients(e, order) for e in flat_in]
+            out = []
+            for k in range(order + 1):
+                a = np.empty(len(per), dtype=object)
+                a[:] = [p[k] for p in per]
+                a = a.reshape(np.shape(y)) if type(y) is np.ndarray else a
+                try:
+                    a = a.astype(float)
+                except (TypeError, ValueError):
+                    pass
+                out.append(a)
+            return out
+        y = np.asarray(y) if isinstance(y, (list, tuple)) else y
+    return [y] + [0 * y] * order
 
 
 def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, side: str | None = None) -> Any:
