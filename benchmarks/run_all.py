@@ -54,7 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-write", action="store_true", help="print the results, do not write RESULTS.md")
     ap.add_argument("--only", nargs="*", choices=["scalar", "vectorized", "gradient", "import", "trace", "verify", "course",
-                                                 "network"],
+                                                 "network", "exact"],
                     help="run only these workloads")
     args = ap.parse_args()
 
@@ -64,6 +64,7 @@ def main() -> None:
     import bench_vectorized
 
     import bench_course
+    import bench_exact
     import bench_network
     import bench_trace
     import bench_verify
@@ -72,7 +73,8 @@ def main() -> None:
             "import": bench_import, "trace": _printed(bench_trace, "5. Tracer and command line"),
             "verify": _printed(bench_verify, "6. Grading hand tables"),
             "course": _printed(bench_course, "7. A course: diagnosis and per-student variants"),
-            "network": bench_network}
+            "network": bench_network,
+            "exact": _printed(bench_exact, "8. Exact mode on a mid-size program")}
     sections, summaries = [], {}
     t0 = time.perf_counter()
     for name, mod in mods.items():

@@ -690,8 +690,7 @@ def _refuse_unhandled_object_ufuncs() -> None:
     name) and no rule: the element raises TypeError naming the call, instead of numpy's
     'no callable floor method' or a float conversion error.  Generated rules replace
     these methods (see _generate)."""
-    for uf_name in dir(np):
-        uf = getattr(np, uf_name, None)
+    for uf in list(vars(np).values()):  # vars, not dir+getattr: that would import numpy's lazy submodules
         if not isinstance(uf, np.ufunc) or uf.nin != 1 or uf.nout != 1 or "O->O" not in uf.types:
             continue
         if uf.__name__ in ("conjugate", "negative", "positive", "absolute", "square", "reciprocal"):
