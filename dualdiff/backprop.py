@@ -28,7 +28,7 @@ from . import vectorops as A
 from . import functions as F
 from .dual import Dual, full_deriv, new_tag
 from .errors import ProgramError
-from .evaluate import Evaluator
+from .evaluate import Evaluator, exact_zeros
 from .program import BinOp, Call, Const, Index, ListLit, Name, Num, UnaryOp, apply_binop, names_in
 from .rules import RULES
 
@@ -41,38 +41,51 @@ def array_adjoints(trace: Any) -> dict[str, Any]:
     if np.ndim(out.value):
         raise ProgramError(f"adjoints need a scalar output (a loss): {out.name} has shape "
                            f"{A.show_shape(np.shape(out.value))}; add a last step such as L = sum({out.name})")
-    if trace.exact:
-        raise ProgramError("adjoints of exact traces with vectors and matrices are not supported")
+    exact = bool(trace.exact)
     values = {s.name: s.value for s in trace.rows}
-    adj: dict[str, Any] = {s.name: _zeros(s.value) for s in trace.rows}
-    adj[out.name] = 1.0
+    adj: dict[str, Any] = {s.name: _zeros(s.value, exact) for s in trace.rows}
+    adj[out.name] = _one(exact)
     precise = getattr(trace, "precise", False)  # the mpmath re-evaluation of dualdiff.reference
     for step in reversed(trace.steps):
         g = adj[step.name]
-        if not np.any(g):
+        if not np.any(g != 0):
             continue
-        _Sweep(values, adj, precise).back(step.node, g)
+        _Sweep(values, adj, exact, precise).back(step.node, g)
     return adj
 
 
-def _zeros(v: Any) -> Any:
-    return np.zeros(np.shape(v)) if np.ndim(v) else 0.0
+def _zeros(v: Any, exact: bool = False) -> Any:
+    """Zeros shaped like v: sympy 0 in an exact trace (a float 0.0 would turn the exact
+    adjoints into floats)."""
+    if np.ndim(v):
+        return exact_zeros(np.shape(v), exact)
+    return _one(exact) * 0
+
+
+def _one(exact: bool) -> Any:
+    if exact:
+        import sympy
+
+        return sympy.Integer(1)
+    return 1.0
 
 
 class _Sweep:
     """Backpropagates one step's adjoint through its expression tree."""
 
-    def __init__(self, values: Mapping[str, Any], adj: dict[str, Any], precise: bool = False):
+    def __init__(self, values: Mapping[str, Any], adj: dict[str, Any], exact: bool = False,
+                 precise: bool = False):
         self.values = values
+        self.exact = exact
         self.adj = adj
         self.memo: dict[int, Any] = {}
         self.precise = precise
-        self.dtype = object if precise else float  # mpf entries stay mpf
+        self.dtype = object if precise or exact else float  # mpf / sympy entries stay what they are
 
     def value(self, node: Any) -> Any:
         key = id(node)
         if key not in self.memo:
-            self.memo[key] = Evaluator(precise=self.precise).evaluate(node, self.values)
+            self.memo[key] = Evaluator(self.exact, precise=self.precise).evaluate(node, self.values)
         return self.memo[key]
 
     def back(self, node: Any, g: Any) -> None:
@@ -92,7 +105,7 @@ class _Sweep:
             self.elementwise(node, [node.left, node.right], g)
         elif kind is Index:
             target = self.value(node.target)
-            self.back(node.target, A.vjp_index(g, np.shape(target), node.index))
+            self.back(node.target, A.vjp_index(g, np.shape(target), node.index, self.exact))
         elif kind is ListLit:
             g = np.asarray(g)
             for i, item in enumerate(node.items):
@@ -106,14 +119,17 @@ class _Sweep:
         f = node.func
         if f in ("sum", "mean"):
             x = self.value(node.args[0])
-            scale = 1.0 if f == "sum" else 1.0 / np.size(x)
+            if self.exact:
+                scale = _one(True) if f == "sum" else _one(True) / np.size(x)
+            else:
+                scale = 1.0 if f == "sum" else 1.0 / np.size(x)
             if self.precise and f == "mean":
                 import mpmath
 
                 scale = mpmath.mpf(1) / np.size(x)
             self.back(node.args[0], np.broadcast_to(np.asarray(g) * scale, np.shape(x)).copy())
         elif f == "max" and len(node.args) == 1:
-            self.back(node.args[0], A.vjp_amax(g, self.value(node.args[0])))
+            self.back(node.args[0], A.vjp_amax(g, self.value(node.args[0]), self.exact))
         elif f == "transpose":
             self.back(node.args[0], np.swapaxes(np.asarray(g), 0, 1) if np.ndim(g) == 2 else g)
         elif f == "dot":
@@ -124,8 +140,10 @@ class _Sweep:
             x = np.asarray(self.value(node.args[0]), dtype=self.dtype)
             k = x.size
             tag = new_tag()
-            y = getattr(F, f)(Dual(x, np.eye(k).reshape(x.shape + (k,)), tag, k))
-            J = np.asarray(full_deriv(y)) if type(y) is Dual else np.zeros(np.shape(y) + (k,))
+            eye = exact_zeros((k, k), self.exact)
+            eye[np.arange(k), np.arange(k)] = _one(self.exact)
+            y = getattr(F, f)(Dual(x, eye.reshape(x.shape + (k,)), tag, k))
+            J = np.asarray(full_deriv(y)) if type(y) is Dual else exact_zeros(np.shape(y) + (k,), self.exact)
             gx = np.tensordot(np.asarray(g), J, axes=np.ndim(g)).reshape(x.shape)
             self.back(node.args[0], gx)
         else:
@@ -140,9 +158,11 @@ class _Sweep:
             tag = new_tag()
             v = vals[i]
             seeded = list(vals)
-            seeded[i] = Dual(v, np.ones(np.shape(v)) if np.ndim(v) else 1.0, tag, 0)
+            one = _one(self.exact)
+            seeded[i] = Dual(v, np.full(np.shape(v), one, dtype=object if self.exact else float)
+                             if np.ndim(v) else one, tag, 0)
             y = self.apply(node, seeded)
-            local = full_deriv(y) if type(y) is Dual and y.tag == tag else 0.0
+            local = full_deriv(y) if type(y) is Dual and y.tag == tag else one * 0
             self.back(operand, A.unbroadcast(np.asarray(g) * local, np.shape(v)))
 
     @staticmethod

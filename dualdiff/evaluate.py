@@ -76,11 +76,28 @@ MAX_EXACT_TERMS = 20_000
 MAX_EXACT_STEPS = 5000  # exact steps cost milliseconds each (60-digit values of shared forms)
 
 
+# A vector step of an exact trace holds an exact number per entry and per entry of each
+# derivative; sympy arithmetic costs microseconds per number, so the entries a step may
+# hold (value entries times 1 + derivative columns) are bounded too.
+MAX_EXACT_ENTRIES = 20_000
+
+
+def exact_zeros(shape: tuple[int, ...], exact: bool) -> np.ndarray:
+    """Zeros of ``shape``: floats, or an object array of sympy 0 in exact mode (a float
+    0.0 added to an exact number would make it a float)."""
+    if not exact:
+        return np.zeros(shape)
+    import sympy
+
+    return np.full(shape, sympy.Integer(0), dtype=object)
+
+
 def check_exact_size(v: Any, what: str) -> None:
     """``OverflowError`` when an exact number ``v`` exceeds a limit: a rational's digits
     (:data:`MAX_EXACT_DIGITS`, in every rational of the form) or the form's tree size
-    (:data:`MAX_EXACT_TERMS`).  The walk stops at the limit, so the check is bounded."""
-    stack, seen = [v], 0
+    (:data:`MAX_EXACT_TERMS`).  The walk stops at the limit, so the check is bounded.
+    An object array (a vector step) counts as one form: its entries' trees together."""
+    stack, seen = (list(v.flat) if isinstance(v, np.ndarray) and v.dtype == object else [v]), 0
     while stack:
         node = stack.pop()
         seen += 1
@@ -138,8 +155,6 @@ class Evaluator:
                     check=self.check)
 
     def listlit(self, items: list) -> Any:
-        if self.exact:
-            raise ProgramError("exact traces (--exact) of vectors and matrices are not supported")
         return A.stack(items)
 
     def check(self, node: Any, operands: list) -> None:
@@ -382,6 +397,13 @@ def coerce_input(name: str, value: Any, exact: bool) -> Any:
     if isinstance(value, str) and value.lstrip().startswith("["):
         from .parse import parse_literal
 
+        if exact:  # the decimals as written (0.1 is 1/10), as for a scalar given as text
+            node = parse_literal(value.strip(), f"input {name}", node=True)
+            probe = _coerce_array(name, parse_literal(value.strip(), f"input {name}"), False)
+            if probe.size > MAX_EXACT_ENTRIES:
+                raise ProgramError(f"input {name} has {probe.size} entries; exact mode takes at most "
+                                   f"{MAX_EXACT_ENTRIES}")
+            return np.asarray(Evaluator(True).evaluate(node, {}), dtype=object).reshape(probe.shape)
         value = parse_literal(value.strip(), f"input {name}")
     if isinstance(value, (list, tuple, np.ndarray)):
         return _coerce_array(name, value, exact)
@@ -414,9 +436,10 @@ def coerce_input(name: str, value: Any, exact: bool) -> Any:
 
 
 def _coerce_array(name: str, value: Any, exact: bool) -> np.ndarray:
-    """A vector or matrix input as a fresh float array (the caller's array is not kept)."""
-    if exact:
-        raise ProgramError(f"input {name}: exact traces (--exact) of vectors and matrices are not supported")
+    """A vector or matrix input as a fresh float array (the caller's array is not kept);
+    with ``exact`` an object array of sympy Rationals (each float exactly, as for scalars)."""
+    if exact and not isinstance(value, np.ndarray):
+        return _exact_nested(name, value)
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "iuf" or value.dtype.kind == "b":
             raise ProgramError(f"input {name}: an array of {value.dtype} is not an array of numbers")
@@ -430,7 +453,42 @@ def _coerce_array(name: str, value: Any, exact: bool) -> np.ndarray:
                            "dimensions) only")
     if arr.size == 0:
         raise ProgramError(f"input {name} is empty")
+    if exact:
+        return exact_array(arr, name)
     return arr
+
+
+def exact_array(arr: np.ndarray, name: str) -> np.ndarray:
+    """A float array as an object array of sympy Rationals (the binary floats exactly)."""
+    if arr.size > MAX_EXACT_ENTRIES:
+        raise ProgramError(f"input {name} has {arr.size} entries; exact mode takes at most {MAX_EXACT_ENTRIES}")
+    import sympy
+
+    out = np.empty(arr.shape, dtype=object)
+    for ix, v in np.ndenumerate(arr):
+        if not math.isfinite(v):
+            raise ProgramError(f"input {name}: {v} has no exact value")
+        f = Fraction(float(v))
+        out[ix] = sympy.Rational(f.numerator, f.denominator)
+    return out
+
+
+def _exact_nested(name: str, value: Any) -> np.ndarray:
+    """Exact entries of a nested list: ints, Fractions and decimal text exactly, floats as
+    their binary value (what ``coerce_input`` does for one number)."""
+    shape_probe = _nested_to_array(name, [[0.0 if _is_num(v) else v for v in r] if isinstance(r, (list, tuple))
+                                          else (0.0 if _is_num(r) else r) for r in value])
+    flat = [v for r in value for v in r] if shape_probe.ndim == 2 else list(value)
+    if len(flat) > MAX_EXACT_ENTRIES:
+        raise ProgramError(f"input {name} has {len(flat)} entries; exact mode takes at most {MAX_EXACT_ENTRIES}")
+    out = np.empty(len(flat), dtype=object)
+    for i, v in enumerate(flat):
+        out[i] = coerce_input(name, v, True)
+    return out.reshape(shape_probe.shape)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (Fraction, np.number)) or type(v).__module__.split(".")[0] in ("sympy",)
 
 
 def _nested_to_array(name: str, value: Any) -> np.ndarray:

@@ -97,9 +97,31 @@ def _total(x):
     return np.sum(x)
 
 
+def exact_map(f: Callable[..., Any], x: np.ndarray, params: tuple = ()) -> np.ndarray:
+    """``f`` applied to each entry of an object array (exact sympy numbers): numpy's
+    kernels would turn them into floats, or fail."""
+    out = np.empty(x.shape, dtype=object)
+    for ix, v in np.ndenumerate(x):
+        out[ix] = f(v, *params)
+    return out
+
+
+def exact_map2(f: Callable[[Any, Any], Any], x: Any, y: Any) -> np.ndarray:
+    """``f(x, y)`` entry by entry over the broadcast shape, for object arrays."""
+    bx, by = np.broadcast_arrays(np.asarray(x, dtype=object), np.asarray(y, dtype=object))
+    out = np.empty(bx.shape, dtype=object)
+    for ix in np.ndindex(bx.shape):
+        out[ix] = f(bx[ix], by[ix])
+    return out
+
+
+def _is_exact_array(x: Any) -> bool:
+    return type(x) is _ndarray and x.dtype == object
+
+
 def softmax_formula(x):
     """e^(x - m) / Σ e^(x - m), with m = max(x) held constant (it cancels exactly)."""
-    if type(x) not in (Dual, Jet):
+    if type(x) not in (Dual, Jet) and not _is_exact_array(x):
         return nx.softmax_np(x)
     m = np.max(primal(x))
     z = ops.exp(x - m)
@@ -108,7 +130,7 @@ def softmax_formula(x):
 
 def logsumexp_formula(x):
     """x_k + log1p(Σ_{j≠k} e^(x_j - x_k)), k = argmax: exact, stable, differentiable in every x_j."""
-    if type(x) not in (Dual, Jet):
+    if type(x) not in (Dual, Jet) and not _is_exact_array(x):
         return nx.logsumexp_np(x)
     v = np.asarray(primal(x))
     if v.ndim == 0:
@@ -220,6 +242,8 @@ def _make_smooth(rule: Rule) -> Callable[..., Any]:
                 fp = _ex(fp)
             return Dual(y, fp * x.deriv, x.tag, x.ndir)
         if t is _ndarray:
+            if x.dtype == object:  # exact numbers in a vector (exact traces): entry by entry
+                return exact_map(core, x, params)
             active = getattr(_running, "memo", None)
             if active is not None and x is active[0] and not params:  # inside a rule on this very array
                 d = active[1]
@@ -363,6 +387,8 @@ def _make_binary(rule: Rule) -> Callable[[Any, Any], Any]:
         if hasattr(ty, "__dualdiff_apply__"):
             raise TypeError(f"dualdiff.trace: {name}(number, traced value) cannot be recorded; "
                             f"write the traced value first or make the number an input")
+        if (tx is _ndarray and x.dtype == object) or (ty is _ndarray and y.dtype == object):
+            return exact_map2(core, x, y)  # exact numbers in a vector: entry by entry
         kinds = (nx.backend_of(x), nx.backend_of(y))
         if "numpy" in kinds and (nx.holds_mpmath(x) or nx.holds_mpmath(y)):  # mpf by mpf
             return nx.mp_elementwise(core, x, y)

@@ -45,9 +45,11 @@ def format_number(v: Any, digits: int = 8) -> str:
         if getattr(v, "is_Integer", False):
             return str(v)
         try:
-            v = float(v.evalf(digits + 5))
+            v = exact_float(v, digits + 5)
         except (TypeError, ValueError):
             return str(v)
+        if isinstance(v, str):
+            return v
     elif kind == "mpmath":
         import mpmath
 
@@ -78,7 +80,43 @@ def json_number(v: Any) -> Any:
     kind = type(v).__module__.split(".")[0]
     if kind == "sympy" and getattr(v, "is_Integer", False):
         return int(v)
+    if kind == "sympy":
+        try:
+            v = exact_float(v, 20)
+        except (TypeError, ValueError):
+            return str(v)
+        if isinstance(v, str):
+            return v
     return _as_float(v)
+
+
+# An exact form that cancels (sin(1)**2 + cos(1)**2 - 1, or the derivative of sum(softmax(z)))
+# evaluated at sympy's default precision gives noise such as -1.1e-134 for an exact 0.
+# evalf(strict=True) refuses instead of guessing; then the form is tested for zero.
+EXACT_EVAL_BITS = 2000  # working precision sympy may raise to while evaluating a form
+NOT_DISTINGUISHED = "0?"  # shown when a form is within 1e-600 of 0 and not proved 0
+
+
+def exact_float(v: Any, digits: int) -> Any:
+    """A sympy number as a float with ``digits`` correct digits: evaluated with
+    ``strict=True`` (sympy raises rather than return digits it could not certify); a form
+    it cannot tell from 0 is 0 when sympy proves it (``equals(0)``), else the text
+    :data:`NOT_DISTINGUISHED` -- never a noise value such as 1e-134.
+
+    >>> import sympy
+    >>> exact_float(sympy.sin(1) ** 2 + sympy.cos(1) ** 2 - 1, 13)
+    0.0
+    >>> exact_float(sympy.exp(-400), 17)   # no cancellation: the tiny value is kept
+    1.9151695967140057e-174
+    """
+    from sympy.core.evalf import PrecisionExhausted
+
+    try:
+        return float(v.evalf(max(digits, 20), strict=True, maxn=EXACT_EVAL_BITS))
+    except PrecisionExhausted:
+        pass
+    zero = v.equals(0)
+    return 0.0 if zero else NOT_DISTINGUISHED
 
 
 def _as_float(v: Any) -> float | str:

@@ -813,9 +813,10 @@ def _plain_number(expr: Expr) -> Any:
     return None
 
 
-def parse_literal(text: str, what: str = "value") -> Any:
+def parse_literal(text: str, what: str = "value", node: bool = False) -> Any:
     """A number or a list literal (``[1, 2]``, ``[[1, 2], [3, 4]]``) given on the command
-    line, read with the program parser: a float or a nested list of floats.
+    line, read with the program parser: a float or a nested list of floats (with
+    ``node``, its expression node, whose numbers keep their text for exact mode).
 
     >>> parse_literal("[1, -2.5]")
     [1, -2.5]
@@ -830,6 +831,8 @@ def parse_literal(text: str, what: str = "value") -> Any:
     value = program.inputs.get("v")
     if value is None:
         raise ProgramError(f"{what} {text[:40]!r} is not a number or a list of numbers")
+    if node:
+        return program.assignments[0].expr
     return value
 
 

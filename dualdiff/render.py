@@ -196,7 +196,7 @@ def trace_columns(trace: Any, fmt: str = "github", digits: int = 8, adjoints: bo
         expr = show_expr(s, family) if first else ("input" if s.is_input else "")
         row = [name, expr, format_number(_cell(s.value, ix), digits) + mark("value", ix)]
         if exact_forms and trace.exact:
-            row.append(_short_exact(s.value))
+            row.append(_short_exact(_cell(s.value, ix)))
         row += [format_number(_cell(s.derivs.get(w), ix + wix), digits) + mark(w, ix + wix) for w, wix in dcols]
         if d2cols:
             d2 = s.derivs2 or {}
@@ -333,8 +333,12 @@ def trace_to_dict(trace: Any, digits: int = 8) -> dict:
         if trace.exact:
             from .exactgraph import exact_form
 
-            entry["exact"] = {"value": str(exact_form(s.value)),
-                              "derivs": {w: str(exact_form(s.derivs.get(w))) for w in trace.wrt}}
+            def text(v: Any) -> Any:  # nested lists of texts for a vector step
+                if isinstance(v, np.ndarray):
+                    return [text(e) for e in v]
+                return str(exact_form(v))
+
+            entry["exact"] = {"value": text(s.value), "derivs": {w: text(s.derivs.get(w)) for w in trace.wrt}}
         if s.kinks:
             entry["kinks"] = list(s.kinks)
         if s.kinks or sources.get(s.name):

@@ -141,15 +141,28 @@ def _elem(name, math_fn, np_fn, deriv, *, need=None, mp=None, sp=None, latex=Non
 def _positive(x):
     """1 where the primal value of x is > 0, else 0 (a constant: its derivative is 0)."""
     v = ops.primal(x)
-    if isinstance(v, np.ndarray):
+    if isinstance(v, np.ndarray):  # exact entries (object arrays) get exact 0 and 1, not floats
+        if v.dtype == object:
+            return np.array([1 if e > 0 else 0 for e in v.flat], dtype=object).reshape(v.shape)
         return (v > 0).astype(float)
+    if _is_exact(v):
+        return 1 if v > 0 else 0
     return 1.0 if v > 0 else 0.0
+
+
+def _is_exact(v) -> bool:
+    """A sympy number: a float 1.0 times it would make an exact derivative a Float."""
+    return type(v).__module__.startswith("sympy")
 
 
 def _sign(x):
     v = ops.primal(x)
     if isinstance(v, np.ndarray):
+        if v.dtype == object:
+            return np.array([1 if e > 0 else (-1 if e < 0 else 0) for e in v.flat], dtype=object).reshape(v.shape)
         return np.sign(v).astype(float)
+    if _is_exact(v):
+        return 1 if v > 0 else (-1 if v < 0 else 0)
     return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
 
 
@@ -339,7 +352,12 @@ def _ge(x, y):
     """1 where x > y, 0 where x < y, ½ at a tie (a constant: its derivative is 0)."""
     a, b = ops.primal(x), ops.primal(y)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if object in (getattr(a, "dtype", None), getattr(b, "dtype", None)):  # exact entries
+            half = _sp().Rational(1, 2)
+            return np.vectorize(lambda p, q: 1 if p > q else (half if p == q else 0), otypes=[object])(a, b)
         return np.where(np.asarray(a > b), 1.0, np.where(np.asarray(a == b), 0.5, 0.0))
+    if _is_exact(a) or _is_exact(b):
+        return 1 if a > b else (_sp().Rational(1, 2) if a == b else 0)
     return 1.0 if a > b else (0.5 if a == b else 0.0)
 
 

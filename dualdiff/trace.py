@@ -31,7 +31,8 @@ import numpy as np
 from . import functions as F
 from .dual import Dual, full_deriv, new_tag
 from .errors import ProgramError
-from .evaluate import MAX_EXACT_STEPS, Evaluator, check_exact_size, coerce_input, compiled_scalar, expand_assignments
+from .evaluate import (MAX_EXACT_ENTRIES, MAX_EXACT_STEPS, Evaluator, check_exact_size, coerce_input,
+                       compiled_scalar, exact_zeros, expand_assignments)
 from .exactgraph import share
 from .program import Assignment, Program, names_in
 
@@ -341,6 +342,13 @@ def _index_text(ix: tuple) -> str:
     return f"[{','.join(str(i) for i in ix)}]" if ix else ""
 
 
+def exact_eye(size: int, exact: bool) -> np.ndarray:
+    """The identity, of exact sympy 0 and 1 when ``exact``."""
+    d = exact_zeros((size, size), exact)
+    d[np.arange(size), np.arange(size)] = _unit(0, 1, exact)
+    return d
+
+
 def _unit(i: int, n: int, exact: bool = False):
     """The i-th of n seed directions (exact 1 and 0 for sympy traces)."""
     if exact:
@@ -363,7 +371,36 @@ def _is_zero(a: Any) -> bool:
         return False
 
 
-def _unpack(y: Any, tag: int, names: list[str]) -> tuple[Any, dict[str, Any]]:
+def _share_entries(value: Any, derivs: dict[str, Any], target: str) -> tuple[Any, dict[str, Any]]:
+    """:func:`dualdiff.exactgraph.share` on every entry of an exact vector step and of its
+    derivatives, each large entry named for its place (``z1[0]``, ``dz1[0]/dW1[1,2]``)."""
+    def entries(arr: Any, name: Any) -> Any:
+        if not (isinstance(arr, np.ndarray) and arr.dtype == object):
+            return share(arr, name(()))
+        out = np.empty(arr.shape, dtype=object)
+        for ix, v in np.ndenumerate(arr):
+            out[ix] = share(v, name(ix))
+        return out
+
+    vshape = len(np.shape(value))
+    new_value = entries(value, lambda ix: f"{target}{_index_text(ix)}")
+    new_derivs = {w: entries(d, lambda ix, w=w: f"d{target}{_index_text(ix[:vshape])}/d{w}{_index_text(ix[vshape:])}")
+                  for w, d in derivs.items()}
+    return new_value, new_derivs
+
+
+def _relayout(y: Any, value: Any, derivs: Mapping[str, Any], layout: "_Layout", tag: int) -> Any:
+    """A multi-direction Dual again from an exact step's (shared) value and derivatives."""
+    if not (type(y) is Dual and y.tag == tag):
+        return value
+    vshape = tuple(np.shape(value))
+    d = np.empty(vshape + (layout.ndir,), dtype=object)
+    for w, (offset, size, _shape) in layout.blocks.items():
+        d[..., offset:offset + size] = np.reshape(np.asarray(derivs[w], dtype=object), vshape + (size,))
+    return Dual(value, d, tag, layout.ndir)
+
+
+def _unpack(y: Any, tag: int, names: list[str], exact: bool = False) -> tuple[Any, dict[str, Any]]:
     """Value and per-name derivatives of an evaluated expression."""
     if type(y) is Dual and y.tag == tag and type(y.value) is float and len(names) == 1:
         return y.value, {names[0]: _scalar(y.deriv)}  # a scalar step, one input: the common case
@@ -374,7 +411,7 @@ def _unpack(y: Any, tag: int, names: list[str]) -> tuple[Any, dict[str, Any]]:
             if len(names) > 1:
                 return y.value, {w: np.array(d[..., i]) for i, w in enumerate(names)}
             return y.value, {names[0]: np.array(np.broadcast_to(d, shape))}
-        return y, {w: np.zeros(shape) for w in names}
+        return y, {w: exact_zeros(shape, exact) for w in names}
     if type(y) is Dual and y.tag == tag:
         d = y.deriv
         if len(names) > 1:
@@ -449,7 +486,14 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
                            f"(dualdiff.evaluate.MAX_EXACT_STEPS); use the float trace")
 
     n = len(wrt_list)
-    layout = _Layout(wrt_list, values) if n and any(np.ndim(values[w]) for w in wrt_list) else None
+    layout = _Layout(wrt_list, values, exact) if n and any(np.ndim(values[w]) for w in wrt_list) else None
+    if exact:
+        ndir = layout.ndir if layout is not None else n
+        widest = max((np.size(v) for v in values.values()), default=1)
+        if widest * (1 + ndir) > MAX_EXACT_ENTRIES:
+            raise ProgramError(f"exact mode: {widest} entries with {ndir} derivative columns is over the limit of "
+                               f"{MAX_EXACT_ENTRIES} exact numbers per step (dualdiff.evaluate.MAX_EXACT_ENTRIES); "
+                               "use the float trace or differentiate with respect to fewer inputs (--wrt)")
     if layout is not None and (layout.ndir > MAX_DIRECTIONS
                                or layout.ndir * max(np.size(v) for v in values.values()) > MAX_DERIV_ENTRIES):
         raise ProgramError(f"too many derivative columns: {layout.ndir} input components in wrt "
@@ -471,7 +515,7 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
                 env[name] = v
             derivs = {w: (1 if w == name else 0) if exact else (1.0 if w == name else 0.0) for w in wrt_list}
             if np.ndim(v):  # a vector input outside wrt, with scalar wrt inputs
-                derivs = {w: np.zeros(np.shape(v)) for w in wrt_list}
+                derivs = {w: exact_zeros(np.shape(v), exact) for w in wrt_list}
         input_steps.append(Step(name, "input", v, derivs, None, 0, True))
 
     steps: list[Step] = []
@@ -495,9 +539,15 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
             raise _error_at(exc, a) from None
         if layout is not None:
             value, derivs = layout.unpack(y, tag)
+            if exact:  # the same sharing, entry by entry (names like z1[0], dz1[0]/dW1[1,2])
+                value, derivs = _share_entries(value, derivs, a.target)
+                y = _relayout(y, value, derivs, layout, tag)
         else:
-            value, derivs = _unpack(y, tag, wrt_list) if n else (y, {})
-            if exact:  # large exact forms become step symbols: a shared graph, linear in the steps
+            value, derivs = _unpack(y, tag, wrt_list, exact) if n else (y, {})
+            if exact and np.ndim(value):
+                value, derivs = _share_entries(value, derivs, a.target)
+                y = _repack(y, value, derivs, tag, wrt_list)
+            elif exact:  # large exact forms become step symbols: a shared graph, linear in the steps
                 shared = share(value, a.target)
                 shared_d = {w: share(d, f"d{a.target}/d{w}") for w, d in derivs.items()}
                 if shared is not value or any(shared_d[w] is not derivs[w] for w in derivs):
@@ -601,8 +651,9 @@ class _Layout:
     Dual: a derivative with respect to a vector or matrix input has the input's shape
     (behind the step's own shape), cut out of the trailing direction axis."""
 
-    def __init__(self, wrt: list[str], values: Mapping[str, Any]):
+    def __init__(self, wrt: list[str], values: Mapping[str, Any], exact: bool = False):
         self.wrt = wrt
+        self.exact = exact
         self.blocks: dict[str, tuple[int, int, tuple[int, ...]]] = {}
         offset = 0
         for w in wrt:
@@ -614,8 +665,8 @@ class _Layout:
 
     def seed(self, name: str, v: Any, tag: int) -> Dual:
         offset, size, shape = self.blocks[name]
-        d = np.zeros((size, self.ndir))
-        d[np.arange(size), offset + np.arange(size)] = 1.0
+        d = exact_zeros((size, self.ndir), self.exact)
+        d[np.arange(size), offset + np.arange(size)] = _unit(0, 1, self.exact)
         return Dual(v, d.reshape(shape + (self.ndir,)), tag, self.ndir)
 
     def input_derivs(self, name: str, v: Any) -> dict[str, Any]:
@@ -623,9 +674,9 @@ class _Layout:
         vshape = tuple(np.shape(v))
         for w, (_, size, shape) in self.blocks.items():
             if w == name:
-                d = np.eye(size).reshape(vshape + shape) if vshape else 1.0
+                d = exact_eye(size, self.exact).reshape(vshape + shape) if vshape else _unit(0, 1, self.exact)
             else:
-                d = np.zeros(vshape + shape) if vshape or shape else 0.0
+                d = exact_zeros(vshape + shape, self.exact) if vshape or shape else (0 if self.exact else 0.0)
             out[w] = d
         return out
 
@@ -633,7 +684,7 @@ class _Layout:
         if type(y) is Dual and y.tag == tag:
             value, d = y.value, np.asarray(full_deriv(y))
         else:
-            value, d = y, np.zeros(np.shape(y) + (self.ndir,))
+            value, d = y, exact_zeros(np.shape(y) + (self.ndir,), self.exact)
         vshape = tuple(np.shape(value))
         out = {}
         for w, (offset, size, shape) in self.blocks.items():

@@ -182,14 +182,14 @@ def mean(x: Any) -> Any:
 
 def argmax_index(x: Any) -> tuple[tuple[int, ...], bool]:
     """Index of the (first) largest entry, and whether another entry ties with it."""
-    v = np.asarray(_primal(x), dtype=float)
+    v = np.asarray(_primal(x))  # exact entries compare exactly (no float rounding)
     k = int(np.argmax(v))
     tie = int(np.count_nonzero(v == v.flat[k])) > 1
     return tuple(int(i) for i in np.unravel_index(k, v.shape)), tie
 
 
 def _tied(x: Any) -> list[tuple[int, ...]]:
-    v = np.asarray(_primal(x), dtype=float)
+    v = np.asarray(_primal(x))  # exact entries compare exactly (no float rounding)
     return [tuple(int(i) for i in ix) for ix in zip(*np.nonzero(v == np.max(v)))] or \
         [tuple(int(i) for i in np.unravel_index(int(np.argmax(v)), v.shape))]
 
@@ -278,21 +278,24 @@ def vjp_matmul(g: Any, a: Any, b: Any) -> tuple[Any, Any]:
     return g @ b.T, a.T @ g
 
 
-def _zeros_for(g: Any, shape: tuple[int, ...]) -> _ndarray:
-    """Zeros that can hold g's numbers: floats, or objects (mpmath numbers stay mpmath)."""
+def _zeros_for(g: Any, shape: tuple[int, ...], exact: bool = False) -> _ndarray:
+    """Zeros that can hold g's numbers: floats, or objects (mpmath numbers stay mpmath;
+    exact traces: integer 0 in an object array, so that exact adjoints stay exact)."""
+    if exact:
+        return np.full(shape, 0, dtype=object)
     if type(g) is float or (isinstance(g, _ndarray) and g.dtype != object) or isinstance(g, (int, np.number)):
         return np.zeros(shape)
     return np.zeros(shape).astype(object)
 
 
-def vjp_index(g: Any, shape: tuple[int, ...], idx: tuple[int, ...]) -> _ndarray:
-    out = _zeros_for(g, shape)
+def vjp_index(g: Any, shape: tuple[int, ...], idx: tuple[int, ...], exact: bool = False) -> _ndarray:
+    out = _zeros_for(g, shape, exact)
     out[idx] = g
     return out
 
 
-def vjp_amax(g: Any, x: Any) -> _ndarray:
-    out = _zeros_for(g, np.shape(x))
+def vjp_amax(g: Any, x: Any, exact: bool = False) -> _ndarray:
+    out = _zeros_for(g, np.shape(x), exact)
     tied = _tied(x)
     for ix in tied:
         out[ix] += g / len(tied)
