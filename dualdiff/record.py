@@ -9,6 +9,16 @@ verification are the same as for a ``.dd`` file.
 >>> t = dd.trace(lambda x: dd.sin(x) * x, x=1.0)
 >>> [s.expr for s in t.steps]
 ['sin(x)', 'v1 * x']
+
+Vectors and matrices are recorded as the program language's steps (``W @ x``,
+``tanh(v1)``, ``sum(v2)``, ``x[0]``, ``dot(x, x)``; a constant array becomes a list
+literal); a numpy function the language has no step for (``np.cumsum``, ``axis=``,
+slices) raises ``TypeError`` instead of leaving a step out of the trace.
+
+>>> import numpy as np
+>>> t = dd.trace(lambda W, x: np.tanh(W @ x).sum(), W=np.eye(2), x=np.array([0.5, 1.0]))
+>>> [s.expr for s in t.steps]
+['W @ x', 'tanh(v1)', 'sum(v2)']
 """
 from __future__ import annotations
 
@@ -20,7 +30,7 @@ from . import functions as F
 from .errors import ProgramError
 from .evaluate import Evaluator, coerce_input
 from .printing import expr_to_text
-from .program import Assignment, BinOp, Call, Name, Num, Program, UnaryOp
+from .program import Assignment, BinOp, Call, Index, ListLit, Name, Num, Program, UnaryOp
 from .trace import Trace, trace_program
 
 __all__ = ["trace"]
@@ -69,11 +79,112 @@ class _Recorder:
         return self.tape.emit(Call(func, args))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if ufunc is np.matmul and method == "__call__" and len(inputs) == 2 and not kwargs:
+            return self.tape.emit(BinOp("@", self.tape.ref(inputs[0]), self.tape.ref(inputs[1])))
         return F.numpy_ufunc(ufunc, method, inputs, kwargs)
+
+    # -- vectors and matrices: the program language's operations, recorded as its steps --
+    def __matmul__(self, o): return self._bin("@", o)
+    def __rmatmul__(self, o): return self._bin("@", o, True)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(np.shape(self.value))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape)) if self.shape else 1
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("dualdiff.trace: len() of a scalar")
+        return self.shape[0]
+
+    def __iter__(self):  # for v in x: one indexing step per entry
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, key: Any) -> "_Recorder":
+        key = key if isinstance(key, tuple) else (key,)
+        if not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in key):
+            raise TypeError(f"dualdiff.trace: indexing with {key!r} is not recorded; only integer indices "
+                            "(x[0], W[1, 0]) are (the program language has no slices)")
+        shape = self.shape
+        if len(key) > len(shape) or any(not -n <= int(k) < n for k, n in zip(key, shape)):
+            raise IndexError(f"dualdiff.trace: index {key} is out of range for shape {shape}")
+        return self.tape.emit(Index(Name(self.name), tuple(int(k) % n for k, n in zip(key, shape))))
+
+    def _reduce(self, func: str, axis: Any = None, **rest: Any) -> "_Recorder":
+        extra = {k: v for k, v in rest.items() if v is not None and v is not False and v is not np._NoValue}
+        if axis is not None or extra:
+            given = ", ".join(([f"axis={axis!r}"] if axis is not None else []) + [f"{k}=" for k in extra])
+            raise TypeError(f"dualdiff.trace: {func}(…, {given}) is not recorded; the program language's "
+                            f"{func} reduces over every entry")
+        return self.__dualdiff_apply__(func, ())
+
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return self._reduce("sum", axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return self._reduce("mean", axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    def max(self, axis=None, out=None, keepdims=False, **kw):
+        return self._reduce("max", axis, out=out, keepdims=keepdims, **kw)
+
+    def dot(self, o):
+        return self.tape.emit(Call("dot", (self.tape.ref(self), self.tape.ref(o))))
+
+    @property
+    def T(self) -> "_Recorder":
+        return self.__dualdiff_apply__("transpose", ())
+
+    def __array_function__(self, func, types, args, kwargs):
+        handler = _NUMPY_FUNCTIONS.get(func)
+        if handler is None:
+            raise TypeError(f"dualdiff.trace: numpy.{func.__name__} is not recorded (a trace would miss its "
+                            f"step); use @, sum, mean, max, dot, transpose, indexing and elementwise "
+                            "functions, or dualdiff.jacobian for other numpy code")
+        return handler(*args, **kwargs)
+
+
+def _first_recorder(*xs: Any) -> "_Recorder":
+    return next(x for x in xs if isinstance(x, _Recorder))
+
+
+def _np_dot(a: Any, b: Any, out: Any = None) -> _Recorder:
+    if out is not None:
+        raise TypeError("dualdiff.trace: numpy.dot(…, out=) is not recorded")
+    r = _first_recorder(a, b)
+    if np.ndim(_recorded_value(a)) == 1 and np.ndim(_recorded_value(b)) == 1:
+        return r.tape.emit(Call("dot", (r.tape.ref(a), r.tape.ref(b))))
+    return r.tape.emit(BinOp("@", r.tape.ref(a), r.tape.ref(b)))
+
+
+_NUMPY_FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    np.sum: lambda a, axis=None, **kw: a._reduce("sum", axis, **kw),
+    np.mean: lambda a, axis=None, **kw: a._reduce("mean", axis, **kw),
+    np.max: lambda a, axis=None, **kw: a._reduce("max", axis, **kw),
+    np.amax: lambda a, axis=None, **kw: a._reduce("max", axis, **kw),
+    np.dot: _np_dot,
+    np.transpose: lambda a, axes=None: a.T if axes is None else _no_axes(),
+    np.shape: lambda a: a.shape,
+    np.ndim: lambda a: a.ndim,
+    np.size: lambda a, axis=None: a.size if axis is None else a.shape[axis],
+}
+
+
+def _no_axes() -> Any:
+    raise TypeError("dualdiff.trace: numpy.transpose(…, axes=) is not recorded")
 
 
 def _recorded_value(o: Any) -> Any:
     return o.value if isinstance(o, _Recorder) else o
+
+
+MAX_CONSTANT_ENTRIES = 10_000  # a constant array written into a step's expression
 
 
 class _Tape:
@@ -91,6 +202,15 @@ class _Tape:
             if v < 0:
                 return UnaryOp("-", Num(-v, repr(-v)))
             return Num(v, repr(v))
+        if isinstance(x, (np.ndarray, list, tuple)):  # a constant array: a list literal in the step
+            arr = np.asarray(x)
+            if arr.dtype.kind not in "iuf" or arr.ndim not in (1, 2) or arr.size > MAX_CONSTANT_ENTRIES:
+                raise TypeError(f"dualdiff.trace: a constant array of shape {arr.shape} ({arr.dtype}) cannot be "
+                                f"written into a step (numbers, vectors and matrices of at most "
+                                f"{MAX_CONSTANT_ENTRIES} entries); pass it as an input")
+            if arr.ndim == 1:
+                return ListLit(tuple(self.ref(v) for v in arr.tolist()))
+            return ListLit(tuple(ListLit(tuple(self.ref(v) for v in row)) for row in arr.tolist()))
         raise TypeError(f"dualdiff.trace: cannot record an operation on {type(x).__name__}")
 
     def emit(self, node: Any) -> _Recorder:

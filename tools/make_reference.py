@@ -116,6 +116,24 @@ plain tables, and a row is a valid program expression (`z1[0]`). For wide layers
 columns with `--wrt`. JSON keeps the shapes: values, derivatives, adjoints and `derivs2`
 are nested lists.
 
+**Exact traces of networks.** `exact=True` / `--exact` works on vector and matrix programs
+too: every entry is an exact sympy number (a program's own numbers and `at=` floats as
+their binary value exactly, `--at "x=[0.1, 0.2]"` text as written: 1/10, 1/5), and values,
+derivatives, adjoints and `order=2` come out exact (the exact column shows each row's own
+entry; JSON `"exact"` holds nested lists of texts). An exact form that cancels
+(`sum(softmax(z))`'s derivative) is shown as 0, never as evaluation noise. Exact mode holds
+at most 20,000 exact numbers per step (entries × (1 + derivative columns),
+`dualdiff.evaluate.MAX_EXACT_ENTRIES`): a 64-wide layer differentiated by its weights is
+refused in one line; use the float trace there.
+
+**Tracing Python code.** `dd.trace(f, W=…, x=…)` records numpy code on vectors and
+matrices as these same steps: `W @ x`, elementwise ufuncs (`np.tanh`), `.sum()`/`np.sum`,
+`mean`, `max`, `.dot`, `.T`, integer indexing and iteration (`x[0]`, `for v in x`); a
+constant array in `f` becomes a list literal in the step. numpy code with no step in the
+language (`np.cumsum`, `axis=`, slices, `np.linalg`) raises `TypeError` naming the
+function, rather than giving a trace with a step missing; differentiate such code with
+`dd.jacobian` / `dd.gradient`, which handle it (no table).
+
 ## Functions
 
 In the derivative column, `u` is the function's argument and `u'` its derivative with
