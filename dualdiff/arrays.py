@@ -103,6 +103,12 @@ def _split(x: Any, tag: int, n: int) -> tuple[Any, Any]:
     return x, None
 
 
+def _value_at(x: Any, tag: int) -> Any:
+    """x's value at layer ``tag`` (x itself for a constant), without building the zero
+    derivative of a constant (h x h x n zeros for a constant matrix)."""
+    return x.value if type(x) is Dual and x.tag == tag else x
+
+
 def _zeros(shape: tuple, n: int) -> np.ndarray:
     return np.zeros(tuple(shape) + ((n,) if n else ()))
 
@@ -151,65 +157,65 @@ def _reject(name: str, **given: Any) -> None:
 # ---------------------------------------------------------------------------
 # reductions
 # ---------------------------------------------------------------------------
-@_implements(np.sum)
-def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
-    _no_out("sum", out)
-    _reject("sum", dtype=dtype, initial=initial, where=where)
+def _reduction(name: str, a: Any, out: Any, rejected: dict, axis: Any, keepdims: bool,
+               body: Callable[[Dual, tuple, int], Any], **numpy_kw: Any) -> Any:
+    """What every reduction handler shares: ``out=`` and unsupported arguments refused,
+    object arrays of Duals packed, plain arrays handed back to numpy, and for a Dual the
+    reduced value axes (all of them for ``axis=None``) and how many entries each result
+    reduces; ``body(a, axes, count)`` computes the Dual."""
+    _no_out(name, out)
+    _reject(name, **rejected)
     a = _obj(a)
     if type(a) is not Dual:
-        return np.sum(a, axis=axis, keepdims=keepdims)
-    v, d = a.value, full_deriv(a)
-    ax = _axes(axis, _ndim(v))
+        return getattr(np, name)(a, axis=axis, keepdims=keepdims, **numpy_kw)
+    shape = np.shape(a.value)
+    ax = _axes(axis, len(shape))
     if ax is None:
-        ax = tuple(range(_ndim(v)))
-    return _dual(np.sum(v, axis=axis, keepdims=keepdims), np.sum(d, axis=ax, keepdims=keepdims), a.tag, a.ndir)
+        ax = tuple(range(len(shape)))
+    count = int(np.prod([shape[i] for i in ax]))
+    return body(a, ax, count)
+
+
+@_implements(np.sum)
+def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
+    return _reduction("sum", a, out, dict(dtype=dtype, initial=initial, where=where), axis, keepdims,
+                      lambda a, ax, count: _dual(np.sum(a.value, axis=axis, keepdims=keepdims),
+                                                 np.sum(full_deriv(a), axis=ax, keepdims=keepdims), a.tag, a.ndir))
 
 
 @_implements(np.mean)
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, where=np._NoValue):
-    _no_out("mean", out)
-    _reject("mean", dtype=dtype, where=where)
-    a = _obj(a)
-    if type(a) is not Dual:
-        return np.mean(a, axis=axis, keepdims=keepdims)
-    v = a.value
-    ax = _axes(axis, _ndim(v))
-    shape = np.shape(v)
-    count = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))]))
-    s = _sum(a, axis=axis, keepdims=keepdims)
-    d = s.deriv / count if count else s.deriv * np.nan
-    return _dual(np.mean(v, axis=axis, keepdims=keepdims), d, a.tag, a.ndir)
+    def body(a, ax, count):
+        d = np.sum(full_deriv(a), axis=ax, keepdims=keepdims)
+        return _dual(np.mean(a.value, axis=axis, keepdims=keepdims), d / count if count else d * np.nan,
+                     a.tag, a.ndir)
+    return _reduction("mean", a, out, dict(dtype=dtype, where=where), axis, keepdims, body)
+
+
+def _spread(name: str, a, axis, dtype, out, ddof, keepdims, where, mean, correction) -> Any:
+    """var and std: the derivative through var = Σ (x - mean)² / (N - ddof), the value numpy's;
+    d sqrt(var) = d var / (2 std) (infinite where every entry is equal: a kink of std)."""
+    def body(a, ax, count):
+        centred = a - _mean(a, axis=axis, keepdims=True)
+        dvar = _sum(centred * centred, axis=axis, keepdims=keepdims).deriv / (count - ddof)
+        y = getattr(np, name)(a.value, axis=axis, ddof=ddof, keepdims=keepdims)
+        if name == "std":
+            dvar = dvar / (2 * (y[..., None] if a.ndir and np.ndim(y) else y))
+        return _dual(y, dvar, a.tag, a.ndir)
+    return _reduction(name, a, out, dict(dtype=dtype, where=where, mean=mean, correction=correction), axis,
+                      keepdims, body, ddof=ddof)
 
 
 @_implements(np.var)
 def _var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=np._NoValue, mean=np._NoValue,
          correction=np._NoValue):
-    _no_out("var", out)
-    _reject("var", dtype=dtype, where=where, mean=mean, correction=correction)
-    a = _obj(a)
-    if type(a) is not Dual:
-        return np.var(a, axis=axis, ddof=ddof, keepdims=keepdims)
-    # var = Σ (x - mean)² / (N - ddof): the derivative through that formula, the value numpy's
-    centred = a - _mean(a, axis=axis, keepdims=True)
-    s = _sum(centred * centred, axis=axis, keepdims=keepdims)
-    shape = np.shape(a.value)
-    ax = _axes(axis, len(shape))
-    count = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))])) - ddof
-    return _dual(np.var(a.value, axis=axis, ddof=ddof, keepdims=keepdims), s.deriv / count, a.tag, a.ndir)
+    return _spread("var", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
 
 @_implements(np.std)
 def _std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=np._NoValue, mean=np._NoValue,
          correction=np._NoValue):
-    _no_out("std", out)
-    _reject("std", dtype=dtype, where=where, mean=mean, correction=correction)
-    a = _obj(a)
-    if type(a) is not Dual:
-        return np.std(a, axis=axis, ddof=ddof, keepdims=keepdims)
-    v = _var(a, axis=axis, ddof=ddof, keepdims=keepdims)
-    y = np.std(a.value, axis=axis, ddof=ddof, keepdims=keepdims)
-    # d sqrt(var) = d var / (2 std)  (infinite where every entry is equal: a kink of std)
-    return _dual(y, v.deriv / (2 * (y[..., None] if a.ndir and np.ndim(y) else y)), a.tag, a.ndir)
+    return _spread("std", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
 
 
 def _to_last(x: Any, ax: tuple, ndim: int, n: int) -> Any:
@@ -232,42 +238,36 @@ def _keep(x: Any, shape: tuple, ax: tuple, keepdims: bool, n: int) -> Any:
 
 @_implements(np.prod)
 def _prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
-    _no_out("prod", out)
-    _reject("prod", dtype=dtype, initial=initial, where=where)
-    a = _obj(a)
-    if type(a) is not Dual:
-        return np.prod(a, axis=axis, keepdims=keepdims)
-    v, d, n = a.value, full_deriv(a), a.ndir
-    shape = np.shape(v)
-    ax = _axes(axis, len(shape))
-    if ax is None:
-        ax = tuple(range(len(shape)))
-    y = np.prod(v, axis=axis, keepdims=keepdims)
-    V = _to_last(v, ax, len(shape), 0)        # rest + (K,)
-    D = _to_last(d, ax, len(shape), n)        # rest + (K,) [+ (n,)]
-    K = np.shape(V)[-1]
-    # the product of the *other* entries of each slice, without dividing (zeros allowed):
-    # exclusive running products from the left and from the right
-    if type(V) is _ndarray:
-        ones = np.ones(np.shape(V)[:-1] + (1,))
-        left = np.cumprod(np.concatenate([ones, V[..., :-1]], axis=-1), axis=-1)
-        right = np.cumprod(np.concatenate([ones, V[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-        others = left * right
-    else:  # a Dual value (nested): the same running products, entry by entry
-        lefts, acc = [], 1.0
-        for k in range(K):
-            lefts.append(acc)
-            acc = acc * V[..., k]
-        rights, acc = [None] * K, 1.0
-        for k in range(K - 1, -1, -1):
-            rights[k] = acc
-            acc = acc * V[..., k]
-        others = np.stack([_broadcast_like(lefts[k] * rights[k], np.shape(V)[:-1]) for k in range(K)], axis=-1) \
-            if K else _zeros(np.shape(V), 0)
-    if n:
-        others = others[..., None]
-    dy = np.sum(others * D, axis=-2 if n else -1)
-    return _dual(y, _keep(dy, shape, ax, keepdims, n) if keepdims else dy, a.tag, n)
+    def body(a, ax, count):
+        v, d, n = a.value, full_deriv(a), a.ndir
+        shape = np.shape(v)
+        y = np.prod(v, axis=axis, keepdims=keepdims)
+        V = _to_last(v, ax, len(shape), 0)        # rest + (K,)
+        D = _to_last(d, ax, len(shape), n)        # rest + (K,) [+ (n,)]
+        K = np.shape(V)[-1]
+        # the product of the *other* entries of each slice, without dividing (zeros allowed):
+        # exclusive running products from the left and from the right
+        if type(V) is _ndarray:
+            ones = np.ones(np.shape(V)[:-1] + (1,))
+            left = np.cumprod(np.concatenate([ones, V[..., :-1]], axis=-1), axis=-1)
+            right = np.cumprod(np.concatenate([ones, V[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+            others = left * right
+        else:  # a Dual value (nested): the same running products, entry by entry
+            lefts, acc = [], 1.0
+            for k in range(K):
+                lefts.append(acc)
+                acc = acc * V[..., k]
+            rights, acc = [None] * K, 1.0
+            for k in range(K - 1, -1, -1):
+                rights[k] = acc
+                acc = acc * V[..., k]
+            others = np.stack([_broadcast_like(lefts[k] * rights[k], np.shape(V)[:-1]) for k in range(K)], axis=-1) \
+                if K else _zeros(np.shape(V), 0)
+        if n:
+            others = others[..., None]
+        dy = np.sum(others * D, axis=-2 if n else -1)
+        return _dual(y, _keep(dy, shape, ax, keepdims, n) if keepdims else dy, a.tag, n)
+    return _reduction("prod", a, out, dict(dtype=dtype, initial=initial, where=where), axis, keepdims, body)
 
 
 def _broadcast_like(x: Any, shape: tuple) -> Any:
@@ -278,27 +278,21 @@ def _broadcast_like(x: Any, shape: tuple) -> Any:
 
 def _extremum(name: str, pick: Callable) -> Callable:
     def handler(a, axis=None, out=None, keepdims=False, initial=np._NoValue, where=np._NoValue):
-        _no_out(name, out)
-        _reject(name, initial=initial, where=where)
-        a = _obj(a)
-        if type(a) is not Dual:
-            return getattr(np, name)(a, axis=axis, keepdims=keepdims)
-        v, d, n = a.value, full_deriv(a), a.ndir
-        shape = np.shape(v)
-        if 0 in shape:
-            raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-        ax = _axes(axis, len(shape))
-        if ax is None:
-            ax = tuple(range(len(shape)))
-        P = ops.primal(v)
-        Pl = _to_last(np.asarray(P), ax, len(shape), 0)
-        k = pick(Pl, axis=-1)                       # the first arg-max/arg-min of each slice
-        if len(shape) and np.any(np.sum(Pl == np.take_along_axis(Pl, k[..., None], axis=-1), axis=-1) > 1):
-            _tie_warning(name)
-        index = tuple(np.indices(k.shape)) + (k,)
-        y = _to_last(v, ax, len(shape), 0)[index]
-        dy = _to_last(d, ax, len(shape), n)[index]
-        return _dual(_keep(y, shape, ax, keepdims, 0), _keep(dy, shape, ax, keepdims, n), a.tag, n)
+        def body(a, ax, count):
+            v, d, n = a.value, full_deriv(a), a.ndir
+            shape = np.shape(v)
+            if 0 in shape:
+                raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+            P = ops.primal(v)
+            Pl = _to_last(np.asarray(P), ax, len(shape), 0)
+            k = pick(Pl, axis=-1)                       # the first arg-max/arg-min of each slice
+            if len(shape) and np.any(np.sum(Pl == np.take_along_axis(Pl, k[..., None], axis=-1), axis=-1) > 1):
+                _tie_warning(name)
+            index = tuple(np.indices(k.shape)) + (k,)
+            y = _to_last(v, ax, len(shape), 0)[index]
+            dy = _to_last(d, ax, len(shape), n)[index]
+            return _dual(_keep(y, shape, ax, keepdims, 0), _keep(dy, shape, ax, keepdims, n), a.tag, n)
+        return _reduction(name, a, out, dict(initial=initial, where=where), axis, keepdims, body)
     return handler
 
 
@@ -602,7 +596,7 @@ def _tensordot(a, b, axes=2):
     tag, n = _top(a, b)
     if tag < 0:
         return np.tensordot(a, b, axes)
-    (av, bv), _ = _parts([a, b], tag, n)
+    av, bv = _value_at(a, tag), _value_at(b, tag)
     na, nb = np.ndim(av), np.ndim(bv)
     if isinstance(axes, (int, np.integer)):
         ia, ib = list(range(na - axes, na)), list(range(axes))
@@ -639,7 +633,7 @@ def _matmul(a, b):
     tag, n = _top(a, b)
     if tag < 0:
         return np.matmul(a, b)
-    (av, bv), _ = _parts([a, b], tag, n)
+    av, bv = _value_at(a, tag), _value_at(b, tag)
     na, nb = np.ndim(av), np.ndim(bv)
     if na == 0 or nb == 0:
         raise ValueError("matmul: Input operand does not have enough dimensions")
@@ -662,7 +656,7 @@ def _dot(a, b, out=None):
     tag, n = _top(a, b)
     if tag < 0:
         return np.dot(a, b)
-    (av, bv), _ = _parts([a, b], tag, n)
+    av, bv = _value_at(a, tag), _value_at(b, tag)
     na, nb = np.ndim(av), np.ndim(bv)
     if na == 0 or nb == 0:
         return a * b

@@ -81,6 +81,16 @@ class _Sweep:
         self.memo: dict[int, Any] = {}
         self.precise = precise
         self.dtype = object if precise or exact else float  # mpf / sympy entries stay what they are
+        self.named: dict[int, bool] = {}
+
+    def depends(self, node: Any) -> bool:
+        """Whether a subtree uses a name (constants take no adjoint); each subtree walked
+        once per step, not once per level of the tree above it."""
+        key = id(node)
+        found = self.named.get(key)
+        if found is None:
+            found = self.named[key] = bool(names_in(node))
+        return found
 
     def value(self, node: Any) -> Any:
         key = id(node)
@@ -93,7 +103,7 @@ class _Sweep:
         if kind is Name:
             self.adj[node.id] = self.adj[node.id] + g
             return
-        if kind in (Num, Const) or not names_in(node):
+        if kind in (Num, Const) or not self.depends(node):
             return  # constants take no adjoint
         if kind is UnaryOp:
             self.back(node.operand, -g if node.op == "-" else g)
@@ -153,7 +163,7 @@ class _Sweep:
         """g · ∂out/∂operand for an elementwise operation, one operand at a time."""
         vals = [self.value(o) for o in operands]
         for i, operand in enumerate(operands):
-            if not names_in(operand):
+            if not self.depends(operand):
                 continue
             tag = new_tag()
             v = vals[i]

@@ -587,6 +587,8 @@ def _not_real(v: Any) -> bool:
     if isinstance(v, (complex, np.complexfloating)):
         return True
     if isinstance(v, np.ndarray):
+        if v.dtype == object:  # exact entries: each decided by its value
+            return any(_not_real(e) for e in v.flat)
         return np.iscomplexobj(v)
     kind = type(v).__module__.split(".")[0]
     if kind == "sympy":  # decided by its value: sympy's assumptions can answer False wrongly

@@ -130,31 +130,12 @@ def _need_array(d: Any) -> _ndarray:
 # forward operations
 # ---------------------------------------------------------------------------
 def matmul(a: Any, b: Any) -> Any:
-    """``a @ b`` for vectors and matrices; derivative dA·B + A·dB (matrix products)."""
-    tag, n = _top(a, b)
-    if tag is None:
-        return _scalar(np.matmul(a, b))
-    av, ad = _split(a, tag, n)
-    bv, bd = _split(b, tag, n)
-    y = matmul(av, bv)
-    d = None
-    if ad is not None:
-        d = matmul(ad, bv) if not n else _dirs_last(np.matmul(_dirs_first(_need_array(ad)), _primal_array(bv)))
-    if bd is not None:
-        if not n:
-            r = matmul(av, bd)
-        elif np.ndim(bd) == 2:  # b a vector: A @ dB contracts with the direction axis behind
-            r = np.matmul(_primal_array(av), _need_array(bd))
-        else:
-            r = _dirs_last(np.matmul(_primal_array(av), _dirs_first(_need_array(bd))))
-        d = r if d is None else d + r
-    return Dual(y, d, tag, n)
+    """``a @ b`` for vectors and matrices; derivative dA·B + A·dB (matrix products).
 
-
-def _primal_array(v: Any) -> Any:
-    if type(v) is Dual:
-        raise TypeError("array operations support nested Duals only with one direction in the outer layer")
-    return v
+    On Duals numpy dispatches to the shared handler (:mod:`dualdiff.arrays`: one
+    ``tensordot`` per operand, the direction axis carried along), the same code
+    ``np.matmul`` on Duals runs in user code."""
+    return _scalar(np.matmul(a, b))
 
 
 def dot(a: Any, b: Any) -> Any:
@@ -163,16 +144,9 @@ def dot(a: Any, b: Any) -> Any:
 
 
 def total(x: Any) -> Any:
-    """Sum of all entries; the derivative sums over the value axes only."""
-    if type(x) is not Dual:
-        return _scalar(np.sum(x))
-    axes = tuple(range(len(shape_of(x))))
-    d = full_deriv(x)
-    if x.ndir:
-        ds = np.sum(_need_array(d), axis=axes) if axes else d
-    else:
-        ds = total(d) if axes else d
-    return Dual(total(x.value), ds, x.tag, x.ndir)
+    """Sum of all entries (on Duals numpy's ``sum`` handler: the derivative summed over the
+    value axes only)."""
+    return _scalar(np.sum(x))
 
 
 def mean(x: Any) -> Any:
@@ -210,11 +184,7 @@ def transpose(x: Any) -> Any:
     """Rows and columns swapped (a vector or scalar is its own transpose)."""
     if len(shape_of(x)) < 2:
         return x
-    if type(x) is not Dual:
-        return np.swapaxes(x, 0, 1)
-    d = full_deriv(x)
-    d = np.swapaxes(d, 0, 1) if x.ndir else transpose(d)
-    return Dual(transpose(x.value), d, x.tag, x.ndir)
+    return np.transpose(x)
 
 
 def index(x: Any, idx: tuple[int, ...]) -> Any:
