@@ -217,3 +217,9 @@ def test_cli_exact_network_table():
     rows = {line.split(",")[0]: line for line in r.stdout.splitlines()}
     assert "z1[1]" in rows and "51881467707308109/288230376151711744" in rows["z1[1]"]  # its own entry
     assert "Traceback" not in r.stderr
+
+
+def test_exact_vector_entry_that_is_not_real_is_an_error():
+    # (-8) ** (1/3) has no real value in exact arithmetic: one clear error, not a complex entry
+    with pytest.raises(dd.ProgramError, match="not a real number"):
+        dd.trace_program("x = [-8, 8]\ny = sum(x ** (1/3))", exact=True)
