@@ -23,53 +23,72 @@ from typing import Any
 __all__ = ["kink_bounds", "kink_bounds2"]
 
 _DPS = 40
-_CACHE_KEY = "_dualdiff_kink_bounds"
+
+
+def _cached(trace: Any, key: str, compute: Any) -> dict[str, dict[str, tuple[float, float]]]:
+    """``compute(trace)`` once per trace (kept on it); empty when the trace met no kink."""
+    cached = vars(trace).get(key)
+    if cached is None:
+        cached = compute(trace) if any(s.kinks for s in trace.steps) else {}
+        vars(trace)[key] = cached
+    return cached
+
+
+def _reference_at(trace: Any, wrt: list[str], shifted: dict[str, Any]) -> tuple[dict, dict]:
+    """The reference's (values, derivatives) of every step with the inputs at ``shifted``."""
+    from .reference import evaluate_reference
+
+    view = SimpleNamespace(wrt=wrt, steps=trace.steps,
+                           input_steps=[SimpleNamespace(name=k, value=v) for k, v in shifted.items()])
+    values, derivs = evaluate_reference(view, _DPS)[:2]
+    return values, derivs
+
+
+def _interval(left: Any, right: Any) -> tuple[float, float] | None:
+    """(lowest, highest) of two one-sided quotients when they differ (a kink), else None."""
+    import mpmath
+
+    if abs(right - left) > mpmath.mpf(10) ** -10 * (1 + abs(right) + abs(left)):
+        lo, hi = sorted((float(mpmath.nstr(left, 15)), float(mpmath.nstr(right, 15))))
+        return lo, hi
+    return None
+
+
+def _mp_inputs(trace: Any) -> dict[str, Any] | None:
+    from .reference import to_mpf
+
+    try:
+        return {s.name: to_mpf(s.value, _DPS) for s in trace.input_steps}
+    except (TypeError, ValueError):
+        return None  # vector inputs: no intervals
 
 
 def kink_bounds(trace: Any) -> dict[str, dict[str, tuple[float, float]]]:
     """``{step: {input: (lowest, highest) one-sided derivative}}`` for the steps whose
     left and right derivatives differ; empty when the trace met no kink."""
-    cached = vars(trace).get(_CACHE_KEY)
-    if cached is None:
-        cached = _compute(trace) if any(s.kinks for s in trace.steps) else {}
-        vars(trace)[_CACHE_KEY] = cached
-    return cached
+    return _cached(trace, "_dualdiff_kink_bounds", _compute)
 
 
 def _compute(trace: Any) -> dict[str, dict[str, tuple[float, float]]]:
     import mpmath
 
-    from .reference import evaluate_reference, to_mpf
-
     out: dict[str, dict[str, tuple[float, float]]] = {}
     with mpmath.workdps(_DPS):
-        try:
-            inputs = {s.name: to_mpf(s.value, _DPS) for s in trace.input_steps}
-        except (TypeError, ValueError):
-            return out  # vector inputs: no intervals
+        inputs = _mp_inputs(trace)
+        if inputs is None:
+            return out
         h = mpmath.mpf(10) ** (-(_DPS // 2))
-
-        def values_at(shifted: dict[str, Any]) -> dict[str, Any]:
-            view = SimpleNamespace(wrt=[], steps=trace.steps,
-                                   input_steps=[SimpleNamespace(name=k, value=v) for k, v in shifted.items()])
-            return evaluate_reference(view, _DPS)[0]
-
-        here = values_at(inputs)
+        here = _reference_at(trace, [], inputs)[0]
         for w in trace.wrt:
-            up = values_at({**inputs, w: inputs[w] + h})
-            down = values_at({**inputs, w: inputs[w] - h})
+            up = _reference_at(trace, [], {**inputs, w: inputs[w] + h})[0]
+            down = _reference_at(trace, [], {**inputs, w: inputs[w] - h})[0]
             for s in trace.steps:
                 if not all(s.name in d for d in (here, up, down)):
                     continue
-                right = (up[s.name] - here[s.name]) / h
-                left = (here[s.name] - down[s.name]) / h
-                if abs(right - left) > mpmath.mpf(10) ** -10 * (1 + abs(right) + abs(left)):
-                    lo, hi = sorted((float(mpmath.nstr(left, 15)), float(mpmath.nstr(right, 15))))
-                    out.setdefault(s.name, {})[w] = (lo, hi)
+                bounds = _interval((here[s.name] - down[s.name]) / h, (up[s.name] - here[s.name]) / h)
+                if bounds is not None:
+                    out.setdefault(s.name, {})[w] = bounds
     return out
-
-
-_CACHE_KEY2 = "_dualdiff_kink_bounds2"
 
 
 def kink_bounds2(trace: Any) -> dict[str, dict[str, tuple[float, float]]]:
@@ -84,44 +103,27 @@ def kink_bounds2(trace: Any) -> dict[str, dict[str, tuple[float, float]]]:
     >>> kink_bounds2(dd.trace_program("x = 0\\ny = relu(x) ** 2", order=2))
     {'y': {'x,x': (0.0, 2.0)}}
     """
-    cached = vars(trace).get(_CACHE_KEY2)
-    if cached is None:
-        cached = _compute2(trace) if any(s.kinks for s in trace.steps) else {}
-        vars(trace)[_CACHE_KEY2] = cached
-    return cached
+    return _cached(trace, "_dualdiff_kink_bounds2", _compute2)
 
 
 def _compute2(trace: Any) -> dict[str, dict[str, tuple[float, float]]]:
     import mpmath
 
-    from .reference import evaluate_reference, to_mpf
-
     out: dict[str, dict[str, tuple[float, float]]] = {}
     wrt = list(trace.wrt)
     with mpmath.workdps(_DPS):
-        try:
-            inputs = {s.name: to_mpf(s.value, _DPS) for s in trace.input_steps}
-        except (TypeError, ValueError):
-            return out  # vector inputs: no intervals
+        inputs = _mp_inputs(trace)
+        if inputs is None:
+            return out
         h = mpmath.mpf(10) ** (-(_DPS // 2))
-
-        def slopes_at(shifted: dict[str, Any]) -> dict[str, dict[str, Any]]:
-            view = SimpleNamespace(wrt=wrt, steps=trace.steps,
-                                   input_steps=[SimpleNamespace(name=k, value=v) for k, v in shifted.items()])
-            return evaluate_reference(view, _DPS)[1]
-
         for j, b in enumerate(wrt):
-            at = {k: [slopes_at({**inputs, b: inputs[b] + k * h})] for k in (-2, -1, 1, 2)}
-            for i, a in enumerate(wrt):
-                if i > j:
-                    continue
+            at = {k: _reference_at(trace, wrt, {**inputs, b: inputs[b] + k * h})[1] for k in (-2, -1, 1, 2)}
+            for a in wrt[:j + 1]:
                 for s in trace.steps:
-                    d = {k: at[k][0].get(s.name, {}).get(a) for k in at}
+                    d = {k: at[k].get(s.name, {}).get(a) for k in at}
                     if any(v is None for v in d.values()):
                         continue
-                    right = (d[2] - d[1]) / h
-                    left = (d[-1] - d[-2]) / h
-                    if abs(right - left) > mpmath.mpf(10) ** -10 * (1 + abs(right) + abs(left)):
-                        lo, hi = sorted((float(mpmath.nstr(left, 15)), float(mpmath.nstr(right, 15))))
-                        out.setdefault(s.name, {})[f"{a},{b}"] = (lo, hi)
+                    bounds = _interval((d[-1] - d[-2]) / h, (d[2] - d[1]) / h)
+                    if bounds is not None:
+                        out.setdefault(s.name, {})[f"{a},{b}"] = bounds
     return out
