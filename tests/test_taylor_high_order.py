@@ -112,6 +112,16 @@ def test_binary_functions_climb_too():
 
 def test_threads_get_the_same_coefficients():
     want = {x0: dd.taylor(lambda x: dd.sin(x) * dd.exp(-x), x0, 120) for x0 in (0.1, 0.2, 0.3, 0.4)}
+    # the single-threaded coefficients are themselves right: sin(x)·e^(-x) = Im e^((i-1)x),
+    # so c_k = Im((i-1)^k e^((i-1)x0)) / k!
+    with mpmath.workdps(40):
+        for x0, coeffs in want.items():
+            z = mpmath.mpc(-1, 1)
+            for k in (0, 1, 2, 7, 30, 120):
+                ref = mpmath.im(z ** k * mpmath.exp(z * x0)) / mpmath.factorial(k)
+                # float Cauchy products cancel: terms of size up to 2^k/k! (sin's and exp's
+                # coefficients), so the bound is relative to that, not to the tiny c_k
+                assert abs(coeffs[k] - ref) <= 1e-12 * max(abs(ref), mpmath.mpf(2) ** k / mpmath.factorial(k)), (x0, k)
     got: dict = {}
     errors: list = []
 
