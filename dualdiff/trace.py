@@ -564,6 +564,14 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
             raise ProgramError(f"while computing {a.target}: domain error: the result is not a real number "
                                f"({_short_text(value)}); e.g. a negative number to a fractional power",
                                line=a.line, col=a.col)
+        if not exact and np.ndim(value):
+            # numpy only warns where a scalar step raises (log(-1), (-8) ** (1/3)): an entry
+            # that turns nan from finite operands is the same domain error, by component
+            bad = _new_nan(value, [env[d] for d in names_in(a.expr) if d in env and d != a.target])
+            if bad is not None:
+                raise ProgramError(f"while computing {a.target}: domain error: {a.target}{list(bad)} is not a "
+                                   "real number (nan from finite operands); e.g. log or sqrt of a negative "
+                                   "entry, or a negative entry to a fractional power", line=a.line, col=a.col)
         step = Step(a.target, a.text, value, derivs, a.expr, a.line, False, tuple(ev.kinks))
         if not seen_nonfinite and not exact and not _all_finite(value, derivs):
             step.nonfinite = seen_nonfinite = True
@@ -576,6 +584,25 @@ def _evaluate(program: Program, assignments: list[Assignment], at: Mapping[str, 
     if adjoints:
         trace.compute_adjoints()
     return trace
+
+
+def _new_nan(value: Any, operands: list) -> tuple[int, ...] | None:
+    """The index of the first nan entry of a float array computed from finite operands
+    (None when there is none, or an operand is itself not finite: nan in, nan out)."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if not np.isnan(arr).any():
+        return None
+    for v in operands:
+        p = v.value if type(v) is Dual else v
+        try:
+            if not np.all(np.isfinite(np.asarray(p, dtype=float))):
+                return None
+        except (TypeError, ValueError):
+            return None
+    return tuple(int(i) for i in np.argwhere(np.isnan(arr))[0])
 
 
 def _float_scalar(v: Any) -> bool:

@@ -6,6 +6,8 @@ written before the code ran: a ValueError naming the operation and the complex o
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,39 @@ def test_real_constants_of_every_kind_still_work():
     # a complex number that happens to be real-valued is still a complex type: refused
     with pytest.raises(ValueError, match="complex"):
         dd.derivative(lambda x: x * complex(2, 0), 1.0)
+
+
+# A vector step must refuse what the same scalar step refuses: numpy only warns and writes
+# nan where math.log(-1) raises.  Verdicts written from the mathematics: each named entry is
+# outside its function's real domain; a nan *input* is the user's own (nan in, nan out).
+@pytest.mark.parametrize("src, entry", [
+    ("x = [-8, 8]\ny = x ** (1/3)", "y[0]"),
+    ("x = [2, -1]\ny = log(x)", "y[1]"),
+    ("W = [[1, -2], [0, 1]]\nx = [1, 1]\ny = sqrt(W @ x)\nL = sum(y)", "y[0]"),
+    ("W = [[1, 2], [3, 4]]\ny = log(W - 2)", "y[0, 0]"),
+])
+def test_vector_step_outside_its_domain_is_a_domain_error(src, entry):
+    import warnings
+
+    from dualdiff import ProgramError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ProgramError, match=r"while computing y: domain error: " + re.escape(entry)):
+            dd.trace_program(src)
+
+
+def test_scalar_and_vector_agree_on_a_domain_error():
+    from dualdiff import ProgramError
+
+    with pytest.raises(ProgramError, match="while computing y"):
+        dd.trace_program("x = -1\ny = log(x)")
+
+
+def test_a_nan_input_entry_is_carried_not_refused():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t = dd.trace_program("y = log(x)", {"x": [float("nan"), 1.0]})
+    assert np.isnan(t.output.value[0]) and t.output.value[1] == 0.0
